@@ -1,0 +1,1 @@
+"""Cross-modal retrieval: sentence vectors, ridge alignment, cosine index, Flickr8k evaluation."""

@@ -1,0 +1,1 @@
+"""Image features from an ONNX ResNet-50 run by onnxruntime."""
