@@ -1,0 +1,80 @@
+"""One kernel step equals one SGD step of the NumPy reference: θ <- θ - lr ∂L/∂θ.
+
+The kernels are compiled for whatever dtype they get. In float64 they must agree with
+the reference to 1e-12 (relative to the largest entry; only the order of float
+operations differs). In float32 -- the precision used for training -- to 1e-5.
+"""
+
+import numpy as np
+import pytest
+
+from w2v_scratch import kernels as K
+from w2v_scratch import reference as ref
+
+V, D, LR = 11, 6, 0.3
+
+
+def _i32(values):
+    return np.asarray(values, dtype=np.int32)
+
+
+def _run(kind, W_in, W_out, exact):
+    """Apply one kernel step of ``kind`` in place; return (loss, reference call)."""
+    dt, d = W_in.dtype, W_in.shape[1]
+    h, grad_h = np.empty(d, dt), np.empty(d, dt)
+    if kind == "sg_softmax":
+        contexts = _i32([1, 5, 5, 8])
+        loss = K.sg_softmax_step(W_in, W_out, 3, contexts, LR, grad_h, np.empty(V))
+        return loss, (ref.sg_softmax, (3, contexts))
+    if kind == "cbow_softmax":
+        context = _i32([0, 2, 2, 7])
+        loss = K.cbow_softmax_step(W_in, W_out, context, 4, LR, h, grad_h, np.empty(V),
+                                   np.empty(1, np.int32), exact)
+        return loss, (ref.cbow_softmax, (context, 4))
+    if kind == "sg_negative":
+        negatives = np.array([1, 2, 2, 8])  # a repeated noise word on purpose
+        loss = K.sg_negative_step(W_in, W_out, 3, 6, negatives, LR, grad_h, np.empty(5))
+        return loss, (ref.sg_negative, (3, 6, negatives))
+    if kind == "cbow_negative":
+        context, negatives = _i32([0, 2, 2, 7]), np.array([1, 3, 3])
+        loss = K.cbow_negative_step(W_in, W_out, context, 4, negatives, LR, h, grad_h,
+                                    np.empty(4), exact)
+        return loss, (ref.cbow_negative, (context, 4, negatives))
+    if kind == "sg_hierarchical":
+        points, codes = _i32([9, 5, 2, 0]), np.array([1, 0, 1, 1], np.uint8)
+        loss = K.sg_hierarchical_step(W_in, W_out, 3, points, codes, LR, grad_h)
+        return loss, (ref.sg_hierarchical, (3, points, codes))
+    context, points, codes = _i32([0, 2, 2, 7]), _i32([9, 4, 1]), np.array([0, 0, 1], np.uint8)
+    loss = K.cbow_hierarchical_step(W_in, W_out, context, points, codes, LR, h, grad_h, exact)
+    return loss, (ref.cbow_hierarchical, (context, points, codes))
+
+
+KINDS = ["sg_softmax", "cbow_softmax", "sg_negative", "cbow_negative", "sg_hierarchical",
+         "cbow_hierarchical"]
+
+
+# CBOW also runs with word2vec.c's rule (exact=False); Skip-Gram has only one rule.
+CASES = [(kind, True) for kind in KINDS] + [(k, False) for k in KINDS if k.startswith("cbow")]
+
+
+@pytest.mark.parametrize("kind,exact", CASES,
+                         ids=[f"{k}-{'exact' if e else 'word2vec_rule'}" for k, e in CASES])
+@pytest.mark.parametrize("dtype,tolerance", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_one_kernel_step_is_one_reference_sgd_step(kind, exact, dtype, tolerance):
+    """CBOW's word2vec rule is the exact step with the input learning rate times C = 4."""
+    rng = np.random.default_rng(7)
+    rows_out = V - 1 if "hierarchical" in kind else V
+    W_in0 = rng.normal(scale=0.5, size=(V, D))
+    W_out0 = rng.normal(scale=0.5, size=(rows_out, D))
+    W_in, W_out = W_in0.astype(dtype), W_out0.astype(dtype)
+
+    loss, (objective, args) = _run(kind, W_in, W_out, exact)
+    expected_loss, grads = objective(W_in0, W_out0, *args)
+    assert loss == pytest.approx(expected_loss, rel=tolerance)
+    input_lr = LR if exact else LR * 4  # every CBOW case here has C = 4 context words
+    for got, start, step in ((W_in, W_in0, input_lr * grads["W_in"]),
+                             (W_out, W_out0, LR * grads["W_out"])):
+        expected = start - step
+        assert np.abs(got - start).max() > 1e-3, "the step moved nothing"
+        error = np.abs(got - expected).max() / np.abs(expected).max()
+        assert error < tolerance, f"{kind}: relative error {error:.2e}"

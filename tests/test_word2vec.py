@@ -1,0 +1,107 @@
+"""Training end to end: the loss goes down in all six modes, runs are reproducible,
+bad input is refused with a clear message."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from w2v_scratch import TrainingDivergedError, Word2Vec
+
+MODES = [(sg, loss) for sg in (0, 1) for loss in ("softmax", "negative", "hierarchical")]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(corpus_path):
+    """The first 40,000 tokens of the shared corpus as 200-token sentences."""
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as stream:
+        tokens = stream.read(400_000).split()[:40_000]
+    return [tokens[i:i + 200] for i in range(0, len(tokens), 200)]
+
+
+@pytest.mark.parametrize("sg,loss", MODES, ids=[f"{'sg' if s else 'cbow'}-{o}" for s, o in MODES])
+def test_loss_decreases_in_every_mode(small_corpus, sg, loss):
+    model = Word2Vec(vector_size=32, window=3, min_count=5, sg=sg, loss=loss, epochs=4,
+                     seed=3, sample=0, alpha=0.025).fit(small_corpus)
+    history = model.loss_history_
+    print(f"sg={sg} loss={loss}: V={len(model.wv.index_to_key)} per-epoch loss {history}")
+    assert len(history) == 4
+    assert all(np.isfinite(history))
+    assert all(later < earlier for earlier, later in zip(history, history[1:])), history
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1_).all()
+    if loss == "softmax":  # the first epoch starts at U = 0, i.e. loss log V
+        assert history[0] < np.log(len(model.wv.index_to_key))
+
+
+def test_same_seed_gives_bit_identical_vectors(small_corpus):
+    def train(seed):
+        return Word2Vec(vector_size=16, min_count=3, sg=1, epochs=2, seed=seed).fit(small_corpus)
+
+    first, second, other = train(5), train(5), train(6)
+    assert np.array_equal(first.wv.vectors, second.wv.vectors)
+    assert np.array_equal(first.syn1_, second.syn1_)
+    assert first.loss_history_ == second.loss_history_
+    assert not np.array_equal(first.wv.vectors, other.wv.vectors)
+
+
+def test_vocabulary_and_learned_attributes(small_corpus):
+    model = Word2Vec(vector_size=8, min_count=20, epochs=1, loss="hierarchical").fit(small_corpus)
+    counts = {}
+    for sentence in small_corpus:
+        for word in sentence:
+            counts[word] = counts.get(word, 0) + 1
+    expected = sorted(((w, c) for w, c in counts.items() if c >= 20), key=lambda x: (-x[1], x[0]))
+    assert list(model.vocab_.items()) == expected
+    assert model.wv.index_to_key == [w for w, _ in expected]
+    assert model.syn1_.shape == (len(expected) - 1, 8)
+    assert model.corpus_word_count_ == sum(counts.values())
+    assert model.words_per_second_ > 0
+
+
+def test_callbacks_see_each_epoch_loss(small_corpus):
+    seen = []
+
+    class Recorder:
+        def on_epoch_end(self, model, epoch, loss):
+            seen.append((epoch, loss))
+
+    model = Word2Vec(vector_size=8, epochs=3, callbacks=[Recorder()]).fit(small_corpus)
+    assert seen == list(enumerate(model.loss_history_))
+
+
+def test_two_workers_train_as_well_as_one(small_corpus):
+    losses = [Word2Vec(vector_size=16, min_count=3, sg=1, epochs=3, workers=w, seed=2)
+              .fit(small_corpus).loss_history_[-1] for w in (1, 2)]
+    assert losses[1] == pytest.approx(losses[0], rel=0.03)
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"window": 0}, "window must be an integer >= 1"),
+    ({"vector_size": 0}, "vector_size must be an integer >= 1"),
+    ({"negative": 0}, "negative .with loss='negative'. must be an integer >= 1"),
+    ({"loss": "ns"}, "unknown loss 'ns'"),
+    ({"sg": 2}, "sg must be 0"),
+    ({"alpha": -1.0}, "need alpha > 0"),
+    ({"epochs": 1.5}, "epochs must be an integer"),
+])
+def test_bad_parameters_are_named(params, message):
+    with pytest.raises(ValueError, match=message):
+        Word2Vec(**params).fit([["a", "b"]] * 10)
+
+
+def test_negative_zero_is_fine_without_negative_sampling():
+    model = Word2Vec(vector_size=4, min_count=1, negative=0, loss="hierarchical", epochs=1)
+    assert model.fit([["a", "b", "c"]] * 5).wv.vectors.shape == (3, 4)
+
+
+def test_empty_corpus_and_no_frequent_word():
+    with pytest.raises(ValueError, match="empty"):
+        Word2Vec().fit([])
+    with pytest.raises(ValueError, match="min_count=5"):
+        Word2Vec().fit([["rare", "words", "only"]])
+
+
+def test_divergence_stops_with_advice(small_corpus):
+    with pytest.raises(TrainingDivergedError, match="smaller alpha"):
+        Word2Vec(vector_size=16, sg=1, sample=0, alpha=1e6, min_alpha=1e6,
+                 epochs=1).fit(small_corpus)

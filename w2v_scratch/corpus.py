@@ -1,0 +1,173 @@
+"""Stream a corpus once into int32 word ids: never a Python list of the whole corpus.
+
+A corpus is either a path to a text file (plain or gzip; one sentence a line, or a
+text8-style single line) or an iterable of token lists. Either way it is read once,
+in pieces, and every token becomes a *provisional* id (its first-seen rank); the
+vocabulary is decided afterwards (:mod:`w2v_scratch.vocabulary`) and the ids remapped.
+
+Memory: 4 bytes per token for the ids (plus 4 more while remapping) and 8 bytes per
+sentence for the boundaries, plus one dict entry per distinct word -- 17M tokens
+take about 70 MB, against about 1 GB as a list of Python strings.
+
+Like gensim, a line longer than :data:`MAX_SENTENCE_LENGTH` tokens is cut into
+sentences of that many tokens (text8 is one 17M-token line).
+"""
+
+import codecs
+import gzip
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_SENTENCE_LENGTH = 10_000
+_CHUNK_BYTES = 1 << 22
+_WHITESPACE = " \n\t\r\f\v"
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as word ids.
+
+    Attributes
+    ----------
+    ids : ndarray of int32, shape (N,)
+        Word ids of all tokens, sentence after sentence.
+    bounds : ndarray of int64, shape (S + 1,)
+        Sentence s is ``ids[bounds[s]:bounds[s + 1]]``; no sentence is empty.
+    words : list of str
+        ``words[i]`` is the word with id i.
+    """
+
+    ids: np.ndarray
+    bounds: np.ndarray
+    words: list
+
+    @property
+    def counts(self):
+        """Occurrences of each word, shape (len(words),)."""
+        return np.bincount(self.ids, minlength=len(self.words))
+
+
+class _Encoder:
+    """Turns tokens into provisional ids and records sentence boundaries."""
+
+    def __init__(self):
+        self.index = {}
+        self.pieces = []
+        self.bounds = [0]
+        self.total = 0
+        self.line_start = 0
+
+    def add(self, tokens):
+        """Append tokens to the current line, cutting a sentence every MAX_SENTENCE_LENGTH."""
+        if not tokens:
+            return
+        index = self.index
+        self.pieces.append(np.array([index.setdefault(t, len(index)) for t in tokens],
+                                    dtype=np.int32))
+        end = self.total + len(tokens)
+        cut = self.bounds[-1] + MAX_SENTENCE_LENGTH
+        while cut < end:
+            self.bounds.append(cut)
+            cut += MAX_SENTENCE_LENGTH
+        self.total = end
+
+    def end_line(self):
+        if self.total > self.bounds[-1]:
+            self.bounds.append(self.total)
+
+    def result(self):
+        ids = np.concatenate(self.pieces) if self.pieces else np.zeros(0, np.int32)
+        return EncodedCorpus(ids, np.array(self.bounds, dtype=np.int64), list(self.index))
+
+
+def _open_binary(path):
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _decode(decoder, chunk, path, bytes_before, lines_before, final=False):
+    try:
+        return decoder.decode(chunk, final)
+    except UnicodeDecodeError as error:
+        offset = bytes_before + error.start
+        line = lines_before + chunk[:max(error.start, 0)].count(b"\n") + 1
+        raise ValueError(f"{path}: line {line}, byte offset {offset}: not valid UTF-8 "
+                         f"({error.reason}); re-encode the file as UTF-8") from None
+
+
+def read_text_file(path):
+    """Encode a text file: each line is a sentence (cut every MAX_SENTENCE_LENGTH tokens).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not UTF-8 (the message gives the line and byte offset), or is
+        a corrupt gzip file.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    encoder = _Encoder()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    carry, bytes_before, lines_before = "", 0, 0
+    try:
+        with _open_binary(path) as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                text = carry + _decode(decoder, chunk, path, bytes_before, lines_before)
+                bytes_before += len(chunk)
+                lines_before += chunk.count(b"\n")
+                cut = max(text.rfind(c) for c in _WHITESPACE)  # last whole word ends here
+                carry = text[cut + 1:]
+                _feed_lines(encoder, text[:cut + 1])
+            _feed_lines(encoder, carry + _decode(decoder, b"", path, bytes_before,
+                                                 lines_before, final=True))
+    except (gzip.BadGzipFile, EOFError, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: cannot read the file after byte {bytes_before}: "
+                         f"{error}") from None
+    encoder.end_line()
+    return encoder.result()
+
+
+def _feed_lines(encoder, text):
+    """Add text whose last line may continue in the next chunk."""
+    lines = text.split("\n")
+    for line in lines[:-1]:
+        encoder.add(line.split())
+        encoder.end_line()
+    encoder.add(lines[-1].split())
+
+
+def read_sentences(sentences):
+    """Encode an iterable of token lists (each list is one sentence).
+
+    Raises
+    ------
+    TypeError
+        If an item is a string rather than a list of tokens, or a token is not a str.
+    """
+    encoder = _Encoder()
+    for number, sentence in enumerate(sentences):
+        if isinstance(sentence, (str, bytes)):
+            raise TypeError(f"corpus item {number} is a {type(sentence).__name__}, expected a "
+                            f"list of tokens (for example {str(sentence)[:30]!r}.split())")
+        encoder.add(list(sentence))
+        encoder.end_line()
+    result = encoder.result()
+    for word in result.words:
+        if not isinstance(word, str):
+            raise TypeError(f"corpus token {word!r} is a {type(word).__name__}, expected str")
+    return result
+
+
+def read_corpus(corpus):
+    """Encode ``corpus``: a path (str or os.PathLike) or an iterable of token lists."""
+    if isinstance(corpus, (str, os.PathLike)):
+        return read_text_file(corpus)
+    return read_sentences(corpus)

@@ -1,0 +1,133 @@
+"""Hierarchical softmax (Morin & Bengio 2005; Mikolov et al. 2013): kernels for Skip-Gram and CBOW.
+
+Every word is a leaf of a Huffman tree over the vocabulary (see
+:func:`w2v_scratch.vocabulary.huffman_tree`). Word w is reached from the root through
+inner nodes ``points`` with turns ``codes`` (0 = left, 1 = right), and
+
+    P(w | h) = Π_j σ((1 - 2 codes_j) u_{points_j}·h)
+    L        = - Σ_j log σ((1 - 2 codes_j) u_j·h)
+
+    ∂L/∂(u_j·h) = σ(u_j·h) - (1 - codes_j)
+    ∂L/∂u_j     = (σ(u_j·h) - (1 - codes_j)) h
+    ∂L/∂h       = Σ_j (σ(u_j·h) - (1 - codes_j)) u_j
+
+so one prediction costs about log2(V) dot products instead of V.
+The reference is :func:`w2v_scratch.reference.sg_hierarchical` / ``cbow_hierarchical``.
+"""
+
+import numpy as np
+
+from .common import (
+    axpy,
+    dot,
+    gather_context,
+    kernel,
+    learning_rate,
+    logistic_loss_and_gradient,
+    mean_of_rows,
+    shrunk_window,
+    spread_to_rows,
+    subsample_sentence,
+)
+
+
+@kernel
+def hierarchical_step(W_nodes, h, points, codes, lr, grad_h):
+    """One SGD step on the inner-node vectors of one path; returns the loss.
+
+    For each node j on the path: grad_h += g_j u_j (before u_j moves), u_j -= lr g_j h,
+    with g_j = σ(u_j·h) - (1 - codes_j). Nodes on a path are distinct, so updating
+    node by node is the exact gradient step.
+    """
+    grad_h[:] = 0.0
+    loss = 0.0
+    for j in range(points.shape[0]):
+        node = W_nodes[points[j]]
+        loss_j, g = logistic_loss_and_gradient(dot(node, h), 1.0 - codes[j])
+        loss += loss_j
+        axpy(g, node, grad_h)
+        axpy(-lr * g, h, node)
+    return loss
+
+
+@kernel
+def sg_hierarchical_step(W_in, W_nodes, center, points, codes, lr, grad_h):
+    """Skip-Gram, one (centre, context) pair; ``points``/``codes`` are the context word's path."""
+    h = W_in[center]  # (d,) a view: updated last
+    loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
+    axpy(-lr, grad_h, h)
+    return loss
+
+
+@kernel
+def cbow_hierarchical_step(W_in, W_nodes, context, points, codes, lr, h, grad_h,
+                           exact_mean_gradient):
+    """CBOW, one centre word: h = mean of the context vectors; the path is the centre word's."""
+    mean_of_rows(W_in, context, h)
+    loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
+    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    return loss
+
+
+@kernel
+def train_sg_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_probability,
+                          points, codes, depth, window, alpha, min_alpha, words_before,
+                          words_total, seed):
+    """Train Skip-Gram with hierarchical softmax on sentences ``first..last-1``.
+
+    ``points[w, :depth[w]]`` and ``codes[w, :depth[w]]`` hold word w's Huffman path.
+    Returns (summed loss, number of predictions, number of kept words).
+    """
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    grad_h = np.empty(W_in.shape[1], W_in.dtype)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                word = sentence[j]
+                loss += sg_hierarchical_step(W_in, W_nodes, sentence[i],
+                                             points[word, :depth[word]],
+                                             codes[word, :depth[word]], lr, grad_h)
+                predictions += 1
+    return loss, predictions, kept
+
+
+@kernel
+def train_cbow_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_probability,
+                            points, codes, depth, window, alpha, min_alpha, words_before,
+                            words_total, seed,
+                        exact_mean_gradient):
+    """Train CBOW (mean of the context) with hierarchical softmax on sentences ``first..last-1``.
+
+    Arguments and return value as :func:`train_sg_hierarchical`.
+    """
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    context = np.empty(2 * window, np.int32)
+    h = np.empty(W_in.shape[1], W_in.dtype)
+    grad_h = np.empty(W_in.shape[1], W_in.dtype)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            c = gather_context(sentence, i, lo, hi, context)
+            if c == 0:
+                continue
+            word = sentence[i]
+            loss += cbow_hierarchical_step(W_in, W_nodes, context[:c], points[word, :depth[word]],
+                                           codes[word, :depth[word]], lr, h, grad_h,
+                                           exact_mean_gradient)
+            predictions += 1
+    return loss, predictions, kept

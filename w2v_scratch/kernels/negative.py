@@ -1,0 +1,165 @@
+"""Negative sampling (Mikolov et al. 2013): kernels for Skip-Gram and CBOW.
+
+For a hidden vector h and a word to predict w, the softmax over V words is replaced
+by K+1 binary logistic regressions: w against K noise words n_k drawn from the
+unigram distribution raised to ``ns_exponent`` (3/4):
+
+    L = - log σ(u_w·h) - Σ_k log σ(-u_{n_k}·h)
+
+    ∂L/∂(u·h) = σ(u·h) - y          (y = 1 for w, 0 for a noise word)
+    ∂L/∂u     = (σ(u·h) - y) h
+    ∂L/∂h     = Σ (σ(u·h) - y) u
+
+The reference of these equations is :func:`w2v_scratch.reference.sg_negative` and
+:func:`w2v_scratch.reference.cbow_negative`.
+"""
+
+import numpy as np
+
+from .common import (
+    axpy,
+    dot,
+    gather_context,
+    kernel,
+    learning_rate,
+    logistic_loss_and_gradient,
+    mean_of_rows,
+    shrunk_window,
+    spread_to_rows,
+    subsample_sentence,
+    uniform,
+)
+
+
+@kernel
+def draw_negatives(noise_cdf, target, negative, state, out):
+    """Draw ``negative`` noise words into ``out`` by inverting the noise CDF.
+
+    A draw equal to the word being predicted is skipped (as word2vec.c does), so fewer
+    than ``negative`` words may come back. Returns how many were drawn.
+    """
+    n = 0
+    for _ in range(negative):
+        word = np.searchsorted(noise_cdf, uniform(state), side="right")
+        if word != target:
+            out[n] = word
+            n += 1
+    return n
+
+
+@kernel
+def negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g):
+    """One SGD step on the output vectors; returns the loss, leaves ∂L/∂h in ``grad_h``.
+
+    L = - log σ(u_w·h) - Σ_k log σ(-u_{n_k}·h)
+    u_w   -= lr (σ(u_w·h) - 1) h
+    u_n_k -= lr  σ(u_n_k·h)    h
+    grad_h = Σ (σ(u·h) - y) u       (with the vectors *before* the update)
+
+    All scores are computed before any vector moves, so a noise word drawn twice gets
+    exactly the summed gradient of the reference. ``g`` is a (1 + K,) scratch buffer.
+    """
+    loss, g[0] = logistic_loss_and_gradient(dot(W_out[target], h), 1.0)
+    for k in range(negatives.shape[0]):
+        loss_k, g[k + 1] = logistic_loss_and_gradient(dot(W_out[negatives[k]], h), 0.0)
+        loss += loss_k
+    grad_h[:] = 0.0
+    axpy(g[0], W_out[target], grad_h)
+    for k in range(negatives.shape[0]):
+        axpy(g[k + 1], W_out[negatives[k]], grad_h)
+    axpy(-lr * g[0], h, W_out[target])
+    for k in range(negatives.shape[0]):
+        axpy(-lr * g[k + 1], h, W_out[negatives[k]])
+    return loss
+
+
+@kernel
+def sg_negative_step(W_in, W_out, center, context, negatives, lr, grad_h, g):
+    """Skip-Gram, one (centre, context) pair: h = v_center, predict ``context``.
+
+    v_center -= lr ∂L/∂h after the output vectors have moved (using h from before).
+    """
+    h = W_in[center]  # (d,) a view: updated last
+    loss = negative_sampling_step(W_out, h, context, negatives, lr, grad_h, g)
+    axpy(-lr, grad_h, h)
+    return loss
+
+
+@kernel
+def cbow_negative_step(W_in, W_out, context, target, negatives, lr, h, grad_h, g,
+                       exact_mean_gradient):
+    """CBOW, one centre word: h = mean of the context vectors, predict ``target``."""
+    mean_of_rows(W_in, context, h)
+    loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
+    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    return loss
+
+
+@kernel
+def train_sg_negative(W_in, W_out, corpus, bounds, first, last, keep_probability, noise_cdf,
+                      window, negative, alpha, min_alpha, words_before, words_total, seed):
+    """Train Skip-Gram with negative sampling on sentences ``first..last-1``.
+
+    ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]].
+    For every kept centre word and every context word in its shrunk window, one
+    :func:`sg_negative_step`. The learning rate decays linearly with the position of
+    the sentence in the whole run (``words_before`` words precede this epoch).
+    Returns (summed loss, number of predictions, number of kept words).
+    """
+    d = W_in.shape[1]
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    negatives = np.empty(negative, np.int64)
+    grad_h = np.empty(d, W_in.dtype)
+    g = np.empty(negative + 1, np.float64)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                k = draw_negatives(noise_cdf, sentence[j], negative, state, negatives)
+                loss += sg_negative_step(W_in, W_out, sentence[i], sentence[j],
+                                         negatives[:k], lr, grad_h, g)
+                predictions += 1
+    return loss, predictions, kept
+
+
+@kernel
+def train_cbow_negative(W_in, W_out, corpus, bounds, first, last, keep_probability, noise_cdf,
+                        window, negative, alpha, min_alpha, words_before, words_total, seed,
+                        exact_mean_gradient):
+    """Train CBOW (mean of the context) with negative sampling on sentences ``first..last-1``.
+
+    For every kept centre word with at least one context word, one
+    :func:`cbow_negative_step`. Arguments and return value as :func:`train_sg_negative`.
+    """
+    d = W_in.shape[1]
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    context = np.empty(2 * window, np.int32)
+    negatives = np.empty(negative, np.int64)
+    h = np.empty(d, W_in.dtype)
+    grad_h = np.empty(d, W_in.dtype)
+    g = np.empty(negative + 1, np.float64)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            c = gather_context(sentence, i, lo, hi, context)
+            if c == 0:
+                continue
+            k = draw_negatives(noise_cdf, sentence[i], negative, state, negatives)
+            loss += cbow_negative_step(W_in, W_out, context[:c], sentence[i], negatives[:k],
+                                       lr, h, grad_h, g, exact_mean_gradient)
+            predictions += 1
+    return loss, predictions, kept

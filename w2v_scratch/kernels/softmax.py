@@ -1,0 +1,154 @@
+"""Full softmax: the seed equations, exact over the whole vocabulary.
+
+    z = U h                       (V,)    U = W_out, one output vector per word
+    p = softmax(z)                (V,)
+    L = - Σ_o log p[o]                    (one term per word to predict)
+
+    ∂L/∂z = C p - Σ_o e_o          (V,)    C = number of words predicted from this h
+    ∂L/∂U = (∂L/∂z) hᵀ             (V, d)
+    ∂L/∂h = Uᵀ (∂L/∂z)             (d,)
+
+Skip-Gram predicts every context word of a centre word from the same h = v_center, so
+the softmax is computed **once per centre word** and reused for all its C context
+words: p depends only on h, and the C pair losses add up to the loss above. Computing
+it per pair would cost C forward passes over U (C ≈ 2·window) for the same numbers.
+CBOW predicts one word (C = 1) from the mean of its context vectors.
+
+Each step is two passes over U: the forward pass z = U h, then a fused backward pass that,
+row by row, accumulates ∂L/∂h with the old row and applies the row's update.
+The reference is :func:`w2v_scratch.reference.sg_softmax` / ``cbow_softmax``.
+"""
+
+import math
+
+import numpy as np
+
+from .common import (
+    axpy,
+    dot,
+    gather_context,
+    kernel,
+    learning_rate,
+    mean_of_rows,
+    shrunk_window,
+    spread_to_rows,
+    subsample_sentence,
+)
+
+
+@kernel
+def softmax_step(W_out, h, targets, lr, grad_h, z):
+    """One SGD step on all V output vectors for predicting ``targets`` from h; returns the loss.
+
+    Forward: z = U h, log p = z - max z - log Σ exp(z - max z).
+    Backward, row by row: dz_i = C p_i - #{o: o = i}; grad_h += dz_i u_i; u_i -= lr dz_i h.
+    ``z`` is a (V,) float64 scratch buffer.
+    """
+    vocabulary_size = W_out.shape[0]
+    z_max = -np.inf
+    for i in range(vocabulary_size):  # z = U h   (V,)
+        z[i] = dot(W_out[i], h)
+        z_max = max(z_max, z[i])
+    loss = 0.0
+    for t in range(targets.shape[0]):  # - log p[o] = - (z_o - max z) + log Σ_j e^{z_j - max z}
+        loss -= z[targets[t]] - z_max
+    total = 0.0
+    for i in range(vocabulary_size):
+        z[i] = math.exp(z[i] - z_max)
+        total += z[i]
+    loss += targets.shape[0] * math.log(total)
+    count = targets.shape[0] / total
+    for i in range(vocabulary_size):  # dz = C p   (V,)
+        z[i] *= count
+    for t in range(targets.shape[0]):  # dz -= Σ_o e_o
+        z[targets[t]] -= 1.0
+    grad_h[:] = 0.0
+    for i in range(vocabulary_size):  # fused: grad_h = Uᵀ dz ; U -= lr dz hᵀ
+        axpy(z[i], W_out[i], grad_h)
+        axpy(-lr * z[i], h, W_out[i])
+    return loss
+
+
+@kernel
+def sg_softmax_step(W_in, W_out, center, contexts, lr, grad_h, z):
+    """Skip-Gram, one centre word and all its context words, one softmax."""
+    h = W_in[center]  # (d,) a view: updated last
+    loss = softmax_step(W_out, h, contexts, lr, grad_h, z)
+    axpy(-lr, grad_h, h)
+    return loss
+
+
+@kernel
+def cbow_softmax_step(W_in, W_out, context, target, lr, h, grad_h, z, target_buffer,
+                      exact_mean_gradient):
+    """CBOW, one centre word: h = mean of the context vectors, predict ``target``.
+
+    ``target_buffer`` is a (1,) int32 scratch array holding the single target.
+    """
+    mean_of_rows(W_in, context, h)
+    target_buffer[0] = target
+    loss = softmax_step(W_out, h, target_buffer, lr, grad_h, z)
+    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    return loss
+
+
+@kernel
+def train_sg_softmax(W_in, W_out, corpus, bounds, first, last, keep_probability, window,
+                     alpha, min_alpha, words_before, words_total, seed):
+    """Train Skip-Gram with the full softmax on sentences ``first..last-1``.
+
+    One :func:`sg_softmax_step` per kept centre word with at least one context word;
+    each of its context words counts as one prediction.
+    Returns (summed loss, number of predictions, number of kept words).
+    """
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    contexts = np.empty(2 * window, np.int32)
+    grad_h = np.empty(W_in.shape[1], W_in.dtype)
+    z = np.empty(W_out.shape[0], np.float64)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            c = gather_context(sentence, i, lo, hi, contexts)
+            if c == 0:
+                continue
+            loss += sg_softmax_step(W_in, W_out, sentence[i], contexts[:c], lr, grad_h, z)
+            predictions += c
+    return loss, predictions, kept
+
+
+@kernel
+def train_cbow_softmax(W_in, W_out, corpus, bounds, first, last, keep_probability, window,
+                       alpha, min_alpha, words_before, words_total, seed,
+                        exact_mean_gradient):
+    """Train CBOW (mean of the context) with the full softmax on sentences ``first..last-1``.
+
+    Arguments and return value as :func:`train_sg_softmax`.
+    """
+    state = np.full(1, seed, dtype=np.uint64)
+    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    context = np.empty(2 * window, np.int32)
+    target = np.empty(1, np.int32)
+    h = np.empty(W_in.shape[1], W_in.dtype)
+    grad_h = np.empty(W_in.shape[1], W_in.dtype)
+    z = np.empty(W_out.shape[0], np.float64)
+    loss, predictions, kept = 0.0, 0, 0
+    for s in range(first, last):
+        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
+        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
+                               sentence)
+        kept += n
+        for i in range(n):
+            lo, hi = shrunk_window(i, n, window, state)
+            c = gather_context(sentence, i, lo, hi, context)
+            if c == 0:
+                continue
+            loss += cbow_softmax_step(W_in, W_out, context[:c], sentence[i], lr, h, grad_h, z,
+                                      target, exact_mean_gradient)
+            predictions += 1
+    return loss, predictions, kept

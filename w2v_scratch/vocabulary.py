@@ -1,0 +1,138 @@
+"""The vocabulary and the tables derived from word counts.
+
+* :func:`build_vocabulary` keeps words seen at least ``min_count`` times, sorted by
+  count (descending) then word, and remaps a corpus to those ids.
+* :func:`keep_probabilities` -- subsampling of frequent words (Mikolov et al. 2013).
+* :func:`noise_cdf` -- the negative-sampling noise distribution P_n(w) ∝ count(w)^0.75.
+* :func:`huffman_tree` -- the binary codes and inner-node paths of hierarchical softmax.
+"""
+
+import heapq
+
+import numpy as np
+
+from .corpus import EncodedCorpus
+
+
+def build_vocabulary(corpus, min_count, max_vocab_size=None):
+    """Keep the frequent words of ``corpus`` and renumber it.
+
+    Parameters
+    ----------
+    corpus : EncodedCorpus
+        Provisional ids from :func:`w2v_scratch.corpus.read_corpus`.
+    min_count : int
+        Words seen fewer times are dropped (from the vocabulary and the corpus).
+    max_vocab_size : int, optional
+        Keep at most this many words (the most frequent). Unlike gensim, where this
+        bounds memory *while* counting, the cap is applied to the final counts.
+
+    Returns
+    -------
+    words : list of str
+        Sorted by count descending, then alphabetically.
+    counts : ndarray of int64, shape (V,)
+    encoded : EncodedCorpus
+        The corpus with dropped words removed, ids renumbered, empty sentences removed.
+
+    Raises
+    ------
+    ValueError
+        If the corpus is empty or no word reaches ``min_count``.
+    """
+    if corpus.ids.size == 0:
+        raise ValueError("the corpus is empty: no tokens were read")
+    counts = corpus.counts  # (V_all,)
+    kept = np.flatnonzero(counts >= min_count)
+    if kept.size == 0:
+        raise ValueError(f"no word occurs min_count={min_count} times or more "
+                         f"(the most frequent occurs {counts.max()} times); lower min_count")
+    order = sorted(kept.tolist(), key=lambda i: (-counts[i], corpus.words[i]))
+    if max_vocab_size is not None:
+        order = order[:max_vocab_size]
+    new_id = np.full(len(corpus.words), -1, dtype=np.int32)  # provisional -> final
+    new_id[order] = np.arange(len(order), dtype=np.int32)
+
+    ids = new_id[corpus.ids]  # (N,)
+    in_vocabulary = ids >= 0
+    per_sentence = np.add.reduceat(in_vocabulary, corpus.bounds[:-1], dtype=np.int64)  # (S,)
+    bounds = np.concatenate([[0], np.cumsum(per_sentence[per_sentence > 0])])
+    words = [corpus.words[i] for i in order]
+    return (words, counts[order].astype(np.int64),
+            EncodedCorpus(ids[in_vocabulary], bounds.astype(np.int64), words))
+
+
+def keep_probabilities(counts, sample):
+    """Probability of keeping each occurrence of a word when subsampling.
+
+    With t = sample · (total count) and c the word's count (word2vec.c, gensim):
+
+        P(keep) = min(1, (sqrt(c / t) + 1) · t / c)
+
+    ``sample`` = 0 keeps everything.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones_like(counts)
+    threshold = sample * counts.sum()
+    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+
+
+def noise_cdf(counts, ns_exponent):
+    """Cumulative noise distribution for negative sampling, P_n(w) ∝ count(w)^ns_exponent.
+
+    A word is drawn by finding where a uniform number in [0, 1) falls in this CDF.
+    """
+    weights = np.asarray(counts, dtype=np.float64) ** ns_exponent
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    return cdf
+
+
+def huffman_tree(counts):
+    """Huffman codes and paths for hierarchical softmax.
+
+    Repeatedly merges the two least frequent nodes (ties broken by node id); inner node
+    i (0..V-2) is the i-th merge, so the root is node V-2. For word w the path from the
+    root is ``points[w, :depth[w]]`` (inner-node ids) and ``codes[w, :depth[w]]`` the turns
+    (1 when w lies under the more frequent child, as in word2vec.c).
+
+    Returns
+    -------
+    points : ndarray of int32, shape (V, max_depth)
+    codes : ndarray of uint8, shape (V, max_depth)
+    depth : ndarray of int32, shape (V,)
+    """
+    vocabulary_size = len(counts)
+    if vocabulary_size == 1:  # a single word needs no decision
+        return np.zeros((1, 0), np.int32), np.zeros((1, 0), np.uint8), np.zeros(1, np.int32)
+    heap = [(int(c), node) for node, c in enumerate(counts)]
+    heapq.heapify(heap)
+    parent = np.zeros(2 * vocabulary_size - 1, dtype=np.int64)
+    turn = np.zeros(2 * vocabulary_size - 1, dtype=np.uint8)
+    for merge in range(vocabulary_size - 1):
+        count_a, a = heapq.heappop(heap)
+        count_b, b = heapq.heappop(heap)
+        node = vocabulary_size + merge
+        parent[a], parent[b] = node, node
+        turn[b] = 1
+        heapq.heappush(heap, (count_a + count_b, node))
+    root = 2 * vocabulary_size - 2
+    paths = []
+    for word in range(vocabulary_size):
+        node, path = word, []
+        while node != root:
+            path.append((parent[node] - vocabulary_size, turn[node]))
+            node = parent[node]
+        paths.append(path[::-1])
+    depth = np.array([len(p) for p in paths], dtype=np.int32)
+    points = np.zeros((vocabulary_size, depth.max()), dtype=np.int32)
+    codes = np.zeros((vocabulary_size, depth.max()), dtype=np.uint8)
+    for word, path in enumerate(paths):
+        points[word, :len(path)] = [p for p, _ in path]
+        codes[word, :len(path)] = [c for _, c in path]
+    return points, codes, depth
+
+
+__all__ = ["EncodedCorpus", "build_vocabulary", "huffman_tree", "keep_probabilities",
+           "noise_cdf"]
