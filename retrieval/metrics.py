@@ -1,0 +1,164 @@
+"""Ranking metrics for cross-modal retrieval: ranks, Recall@K, median and mean rank.
+
+The standard Flickr8k protocol (Hodosh et al. 2013) uses the 1,000 test images and
+their 5,000 captions (5 per image):
+
+* **text -> image**: each caption is a query; its one relevant item is its own image.
+* **image -> text**: each image is a query; it counts as found at the best rank of any
+  of its 5 captions.
+
+A *rank* is 1-based: rank 1 means the first retrieved item is relevant. Ties in the
+similarity are broken by item position (the lower index first), the same rule as
+:class:`retrieval.index.CosineIndex`, so both routes give the same ranks.
+"""
+
+import numpy as np
+
+
+def rank_of_first_match(ranked_ids, relevant_ids):
+    """1-based rank of the first relevant item in each row of a ranked list.
+
+    Parameters
+    ----------
+    ranked_ids : array-like of shape (n_queries, k)
+        Retrieved item ids, best first (for example the ids from
+        :meth:`CosineIndex.search`).
+    relevant_ids : array-like of shape (n_queries,) or (n_queries, m)
+        The relevant id of each query, or ``m`` relevant ids per query.
+
+    Returns
+    -------
+    ranks : ndarray of shape (n_queries,), float
+        ``min{r : ranked_ids[q, r - 1] is relevant}``, or ``inf`` when no relevant item
+        is among the ``k`` retrieved (only full rankings, ``k = n_items``, give finite
+        mean and median ranks).
+    """
+    ranked_ids = np.asarray(ranked_ids)
+    relevant_ids = np.asarray(relevant_ids)
+    if ranked_ids.ndim != 2:
+        raise ValueError(f"ranked_ids must be 2-D (n_queries, k), got shape {ranked_ids.shape}")
+    if relevant_ids.ndim == 1:
+        relevant_ids = relevant_ids[:, None]  # (n_queries, 1)
+    if relevant_ids.ndim != 2 or relevant_ids.shape[0] != ranked_ids.shape[0]:
+        raise ValueError(
+            f"relevant_ids must have shape ({ranked_ids.shape[0]},) or ({ranked_ids.shape[0]}, m),"
+            f" got {relevant_ids.shape}"
+        )
+    is_match = (ranked_ids[:, :, None] == relevant_ids[:, None, :]).any(axis=2)  # (n_queries, k)
+    found = is_match.any(axis=1)  # (n_queries,)
+    first = is_match.argmax(axis=1) + 1.0  # (n_queries,) 1-based position of the first True
+    return np.where(found, first, np.inf)
+
+
+def full_ranking(scores):
+    """Item positions of every row sorted by decreasing score, ties by lower position.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_queries, n_items)
+
+    Returns
+    -------
+    ndarray of shape (n_queries, n_items), int
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.argsort(-scores, axis=1, kind="stable")  # stable: equal scores keep index order
+
+
+def image_to_text_ranks(scores, caption_image):
+    """Rank of the best-ranked own caption of every image (image -> text retrieval).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_images, n_captions)
+        ``scores[i, j]`` is the similarity of image ``i`` and caption ``j``.
+    caption_image : array-like of shape (n_captions,), int
+        The image index (row of ``scores``) each caption describes.
+
+    Returns
+    -------
+    ndarray of shape (n_images,)
+        ``rank_i = min over captions j of image i of rank(j in the ranking for image i)``.
+    """
+    scores, caption_image = _check_protocol(scores, caption_image)
+    caption_order = full_ranking(scores)  # (n_images, n_captions)
+    ranked_images = caption_image[caption_order]  # (n_images, n_captions) image of each caption
+    return rank_of_first_match(ranked_images, np.arange(scores.shape[0]))
+
+
+def text_to_image_ranks(scores, caption_image):
+    """Rank of the own image of every caption (text -> image retrieval).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_images, n_captions)
+        ``scores[i, j]`` is the similarity of image ``i`` and caption ``j`` (the same
+        matrix as for :func:`image_to_text_ranks`; it is transposed here).
+    caption_image : array-like of shape (n_captions,), int
+        The image index each caption describes.
+
+    Returns
+    -------
+    ndarray of shape (n_captions,)
+    """
+    scores, caption_image = _check_protocol(scores, caption_image)
+    image_order = full_ranking(scores.T)  # (n_captions, n_images)
+    return rank_of_first_match(image_order, caption_image)
+
+
+def recall_at_k(ranks, ks=(1, 5, 10)):
+    """Recall@K in percent: the share of queries whose rank is at most K.
+
+    ``R@K = 100 * |{q : rank_q <= K}| / n_queries``
+
+    Parameters
+    ----------
+    ranks : array-like of shape (n_queries,)
+    ks : sequence of int
+
+    Returns
+    -------
+    dict of int to float
+    """
+    ranks = _check_ranks(ranks)
+    return {int(k): float(100.0 * np.mean(ranks <= k)) for k in ks}
+
+
+def median_rank(ranks):
+    """Median of the 1-based ranks (``medR``; lower is better)."""
+    return float(np.median(_check_ranks(ranks)))
+
+
+def mean_rank(ranks):
+    """Mean of the 1-based ranks (``meanR``; lower is better)."""
+    return float(np.mean(_check_ranks(ranks)))
+
+
+def _check_ranks(ranks):
+    ranks = np.asarray(ranks, dtype=np.float64)
+    if ranks.ndim != 1 or ranks.size == 0:
+        raise ValueError(f"ranks must be a non-empty 1-D array, got shape {ranks.shape}")
+    if np.isnan(ranks).any() or (ranks < 1).any():
+        raise ValueError("ranks are 1-based: every rank must be >= 1 (or inf for not found)")
+    return ranks
+
+
+def _check_protocol(scores, caption_image):
+    scores = np.asarray(scores, dtype=np.float64)
+    caption_image = np.asarray(caption_image)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D (n_images, n_captions), got shape {scores.shape}")
+    if not np.isfinite(scores).all():
+        raise ValueError("scores contain NaN or infinity")
+    if caption_image.shape != (scores.shape[1],):
+        raise ValueError(
+            f"caption_image must have one entry per caption (column of scores): expected shape"
+            f" ({scores.shape[1]},), got {caption_image.shape}"
+        )
+    if not np.issubdtype(caption_image.dtype, np.integer):
+        raise ValueError(
+            f"caption_image must hold integer image indices, got {caption_image.dtype}"
+        )
+    if caption_image.min() < 0 or caption_image.max() >= scores.shape[0]:
+        raise ValueError(f"caption_image values must be image indices in [0, {scores.shape[0]})")
+    return scores, caption_image
