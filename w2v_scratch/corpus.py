@@ -16,9 +16,12 @@ sentences of that many tokens (text8 is one 17M-token line).
 import codecs
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from .word2vec_format import open_binary
 
 MAX_SENTENCE_LENGTH = 10_000
 _CHUNK_BYTES = 1 << 22
@@ -57,7 +60,6 @@ class _Encoder:
         self.pieces = []
         self.bounds = [0]
         self.total = 0
-        self.line_start = 0
 
     def add(self, tokens):
         """Append tokens to the current line, cutting a sentence every MAX_SENTENCE_LENGTH."""
@@ -82,12 +84,6 @@ class _Encoder:
         return EncodedCorpus(ids, np.array(self.bounds, dtype=np.int64), list(self.index))
 
 
-def _open_binary(path):
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-
-
 def _decode(decoder, chunk, path, bytes_before, lines_before, final=False):
     try:
         return decoder.decode(chunk, final)
@@ -98,8 +94,12 @@ def _decode(decoder, chunk, path, bytes_before, lines_before, final=False):
                          f"({error.reason}); re-encode the file as UTF-8") from None
 
 
-def read_text_file(path):
-    """Encode a text file: each line is a sentence (cut every MAX_SENTENCE_LENGTH tokens).
+def iter_text_file(path):
+    """Yield the sentences of a text file as token lists, reading it in pieces.
+
+    Each line is a sentence; a line longer than MAX_SENTENCE_LENGTH tokens is cut into
+    sentences of that many tokens (as gensim's LineSentence and Text8Corpus do). Use it
+    to chain a file with other sentences: ``itertools.chain(iter_text_file(p), captions)``.
 
     Raises
     ------
@@ -112,36 +112,45 @@ def read_text_file(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"corpus file not found: {path}")
-    encoder = _Encoder()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    carry, bytes_before, lines_before = "", 0, 0
+    carry, line, bytes_before, lines_before = "", [], 0, 0
     try:
-        with _open_binary(path) as stream:
+        with open_binary(path) as stream:
             while chunk := stream.read(_CHUNK_BYTES):
                 text = carry + _decode(decoder, chunk, path, bytes_before, lines_before)
                 bytes_before += len(chunk)
                 lines_before += chunk.count(b"\n")
                 cut = max(text.rfind(c) for c in _WHITESPACE)  # last whole word ends here
                 carry = text[cut + 1:]
-                _feed_lines(encoder, text[:cut + 1])
-            _feed_lines(encoder, carry + _decode(decoder, b"", path, bytes_before,
-                                                 lines_before, final=True))
-    except (gzip.BadGzipFile, EOFError, OSError) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
+                line = yield from _split_lines(text[:cut + 1], line)
+            text = carry + _decode(decoder, b"", path, bytes_before, lines_before, final=True)
+            line = yield from _split_lines(text, line)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise ValueError(f"{path}: cannot read the file after byte {bytes_before}: "
                          f"{error}") from None
-    encoder.end_line()
-    return encoder.result()
+    if line:
+        yield line
 
 
-def _feed_lines(encoder, text):
-    """Add text whose last line may continue in the next chunk."""
-    lines = text.split("\n")
-    for line in lines[:-1]:
-        encoder.add(line.split())
-        encoder.end_line()
-    encoder.add(lines[-1].split())
+def _split_lines(text, line):
+    """Yield the finished sentences in ``text``; return the unfinished last line's tokens."""
+    pieces = text.split("\n")
+    for number, piece in enumerate(pieces):
+        line += piece.split()
+        start = 0
+        while len(line) - start >= MAX_SENTENCE_LENGTH:
+            yield line[start:start + MAX_SENTENCE_LENGTH]
+            start += MAX_SENTENCE_LENGTH
+        del line[:start]
+        if number < len(pieces) - 1 and line:
+            yield line
+            line = []
+    return line
+
+
+def read_text_file(path):
+    """Encode a text file (see :func:`iter_text_file` for how it is cut into sentences)."""
+    return read_sentences(iter_text_file(path))
 
 
 def read_sentences(sentences):
