@@ -12,6 +12,7 @@ from w2v_scratch import kernels as K
 from w2v_scratch import reference as ref
 
 V, D, LR = 11, 6, 0.3
+LOCK = np.ones(V, dtype=np.float32)  # every input row trains
 
 
 def _i32(values):
@@ -24,28 +25,28 @@ def _run(kind, W_in, W_out, exact):
     h, grad_h = np.empty(d, dt), np.empty(d, dt)
     if kind == "sg_softmax":
         contexts = _i32([1, 5, 5, 8])
-        loss = K.sg_softmax_step(W_in, W_out, 3, contexts, LR, grad_h, np.empty(V))
+        loss = K.sg_softmax_step(W_in, W_out, LOCK, 3, contexts, LR, grad_h, np.empty(V))
         return loss, (ref.sg_softmax, (3, contexts))
     if kind == "cbow_softmax":
         context = _i32([0, 2, 2, 7])
-        loss = K.cbow_softmax_step(W_in, W_out, context, 4, LR, h, grad_h, np.empty(V),
+        loss = K.cbow_softmax_step(W_in, W_out, LOCK, context, 4, LR, h, grad_h, np.empty(V),
                                    np.empty(1, np.int32), exact)
         return loss, (ref.cbow_softmax, (context, 4))
     if kind == "sg_negative":
         negatives = np.array([1, 2, 2, 8])  # a repeated noise word on purpose
-        loss = K.sg_negative_step(W_in, W_out, 3, 6, negatives, LR, grad_h, np.empty(5))
+        loss = K.sg_negative_step(W_in, W_out, LOCK, 3, 6, negatives, LR, grad_h, np.empty(5))
         return loss, (ref.sg_negative, (3, 6, negatives))
     if kind == "cbow_negative":
         context, negatives = _i32([0, 2, 2, 7]), np.array([1, 3, 3])
-        loss = K.cbow_negative_step(W_in, W_out, context, 4, negatives, LR, h, grad_h,
+        loss = K.cbow_negative_step(W_in, W_out, LOCK, context, 4, negatives, LR, h, grad_h,
                                     np.empty(4), exact)
         return loss, (ref.cbow_negative, (context, 4, negatives))
     if kind == "sg_hierarchical":
         points, codes = _i32([9, 5, 2, 0]), np.array([1, 0, 1, 1], np.uint8)
-        loss = K.sg_hierarchical_step(W_in, W_out, 3, points, codes, LR, grad_h)
+        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, LR, grad_h)
         return loss, (ref.sg_hierarchical, (3, points, codes))
     context, points, codes = _i32([0, 2, 2, 7]), _i32([9, 4, 1]), np.array([0, 0, 1], np.uint8)
-    loss = K.cbow_hierarchical_step(W_in, W_out, context, points, codes, LR, h, grad_h, exact)
+    loss = K.cbow_hierarchical_step(W_in, W_out, LOCK, context, points, codes, LR, h, grad_h, exact)
     return loss, (ref.cbow_hierarchical, (context, points, codes))
 
 
@@ -78,3 +79,20 @@ def test_one_kernel_step_is_one_reference_sgd_step(kind, exact, dtype, tolerance
         assert np.abs(got - start).max() > 1e-3, "the step moved nothing"
         error = np.abs(got - expected).max() / np.abs(expected).max()
         assert error < tolerance, f"{kind}: relative error {error:.2e}"
+
+
+def test_a_locked_input_row_does_not_move_but_the_outputs_do():
+    """input_lock = 0 freezes v_center (fine-tuning with locked vectors); U still learns."""
+    rng = np.random.default_rng(1)
+    W_in0, W_out0 = rng.normal(size=(V, D)), rng.normal(size=(V, D))
+    W_in, W_out = W_in0.copy(), W_out0.copy()
+    lock = np.ones(V)
+    lock[3] = 0.0
+    K.sg_negative_step(W_in, W_out, lock, 3, 6, np.array([1, 2]), LR, np.empty(D), np.empty(3))
+    _, grads = ref.sg_negative(W_in0, W_out0, 3, 6, [1, 2])
+    assert np.array_equal(W_in, W_in0)
+    assert np.allclose(W_out, W_out0 - LR * grads["W_out"], rtol=0, atol=1e-12)
+    context = _i32([3, 5])  # row 3 frozen, row 5 trains
+    K.cbow_negative_step(W_in, W_out, lock, context, 4, np.array([1]), LR, np.empty(D),
+                         np.empty(D), np.empty(2), True)
+    assert np.array_equal(W_in[3], W_in0[3]) and not np.array_equal(W_in[5], W_in0[5])

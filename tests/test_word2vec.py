@@ -105,3 +105,32 @@ def test_divergence_stops_with_advice(small_corpus):
     with pytest.raises(TrainingDivergedError, match="smaller alpha"):
         Word2Vec(vector_size=16, sg=1, sample=0, alpha=1e6, min_alpha=1e6,
                  epochs=1).fit(small_corpus)
+
+
+def test_fine_tuning_keeps_vocabulary_order_and_locked_vectors(small_corpus):
+    base = Word2Vec(vector_size=16, min_count=10, epochs=1, seed=1).fit(small_corpus[:100])
+    pretrained = base.wv
+    extra = [["zebra", "quagga"] * 10] * 3  # new words, absent from the pretrained vectors
+    corpus = small_corpus[100:] + extra
+
+    locked = Word2Vec(vector_size=16, min_count=5, epochs=1, pretrained=pretrained,
+                      lock_pretrained=True).fit(corpus)
+    n_old = len(pretrained)
+    assert locked.wv.index_to_key[:n_old] == pretrained.index_to_key
+    assert {"zebra", "quagga"} <= set(locked.wv.index_to_key[n_old:])
+    assert np.array_equal(locked.wv.vectors[:n_old], pretrained.vectors)
+    assert not np.array_equal(locked.wv["zebra"], Word2Vec(
+        vector_size=16, min_count=5, epochs=1, pretrained=pretrained,
+        lock_pretrained=True, alpha=1e-9, min_alpha=1e-9).fit(corpus).wv["zebra"])
+
+    free = Word2Vec(vector_size=16, min_count=5, epochs=1, pretrained=pretrained).fit(corpus)
+    assert free.wv.index_to_key[:n_old] == pretrained.index_to_key
+    moved = np.abs(free.wv.vectors[:n_old] - pretrained.vectors).max(axis=1)  # (n_old,)
+    in_new_corpus = np.array(list(free.vocab_.values()))[:n_old] > 0
+    assert (moved[in_new_corpus] > 0).all() and (moved[~in_new_corpus] == 0).all()
+
+
+def test_fine_tuning_needs_the_same_dimension(small_corpus):
+    pretrained = Word2Vec(vector_size=8, epochs=1).fit(small_corpus[:50]).wv
+    with pytest.raises(ValueError, match="vector_size=16 but the pretrained vectors have 8"):
+        Word2Vec(vector_size=16, pretrained=pretrained).fit(small_corpus)

@@ -14,7 +14,7 @@ import numpy as np
 from .corpus import EncodedCorpus
 
 
-def build_vocabulary(corpus, min_count, max_vocab_size=None):
+def build_vocabulary(corpus, min_count, max_vocab_size=None, known_words=()):
     """Keep the frequent words of ``corpus`` and renumber it.
 
     Parameters
@@ -22,16 +22,20 @@ def build_vocabulary(corpus, min_count, max_vocab_size=None):
     corpus : EncodedCorpus
         Provisional ids from :func:`w2v_scratch.corpus.read_corpus`.
     min_count : int
-        Words seen fewer times are dropped (from the vocabulary and the corpus).
+        New words seen fewer times are dropped (from the vocabulary and the corpus).
     max_vocab_size : int, optional
         Keep at most this many words (the most frequent). Unlike gensim, where this
         bounds memory *while* counting, the cap is applied to the final counts.
+    known_words : sequence of str
+        Words that come first, in this order, whatever their count (fine-tuning
+        pretrained vectors); the corpus's other words follow.
 
     Returns
     -------
     words : list of str
-        Sorted by count descending, then alphabetically.
+        ``known_words``, then the new words by count descending, then alphabetically.
     counts : ndarray of int64, shape (V,)
+        Occurrences in this corpus (0 for a known word it does not contain).
     encoded : EncodedCorpus
         The corpus with dropped words removed, ids renumbered, empty sentences removed.
 
@@ -43,23 +47,29 @@ def build_vocabulary(corpus, min_count, max_vocab_size=None):
     if corpus.ids.size == 0:
         raise ValueError("the corpus is empty: no tokens were read")
     counts = corpus.counts  # (V_all,)
-    kept = np.flatnonzero(counts >= min_count)
-    if kept.size == 0:
+    known_words = list(known_words)
+    provisional = {word: i for i, word in enumerate(corpus.words)}
+    known = set(known_words)
+    new = [i for i in np.flatnonzero(counts >= min_count).tolist() if corpus.words[i] not in known]
+    new.sort(key=lambda i: (-counts[i], corpus.words[i]))
+    if max_vocab_size is not None:
+        new = new[:max(0, max_vocab_size - len(known_words))]
+    if not new and not known.intersection(provisional):
         raise ValueError(f"no word occurs min_count={min_count} times or more "
                          f"(the most frequent occurs {counts.max()} times); lower min_count")
-    order = sorted(kept.tolist(), key=lambda i: (-counts[i], corpus.words[i]))
-    if max_vocab_size is not None:
-        order = order[:max_vocab_size]
-    new_id = np.full(len(corpus.words), -1, dtype=np.int32)  # provisional -> final
-    new_id[order] = np.arange(len(order), dtype=np.int32)
+    order = [provisional.get(word, -1) for word in known_words] + new  # -1: not in the corpus
+    words = known_words + [corpus.words[i] for i in new]
+    word_counts = np.array([counts[i] if i >= 0 else 0 for i in order], dtype=np.int64)
 
+    new_id = np.full(len(corpus.words), -1, dtype=np.int32)  # provisional -> final
+    for final, i in enumerate(order):
+        if i >= 0:
+            new_id[i] = final
     ids = new_id[corpus.ids]  # (N,)
     in_vocabulary = ids >= 0
     per_sentence = np.add.reduceat(in_vocabulary, corpus.bounds[:-1], dtype=np.int64)  # (S,)
     bounds = np.concatenate([[0], np.cumsum(per_sentence[per_sentence > 0])])
-    words = [corpus.words[i] for i in order]
-    return (words, counts[order].astype(np.int64),
-            EncodedCorpus(ids[in_vocabulary], bounds.astype(np.int64), words))
+    return words, word_counts, EncodedCorpus(ids[in_vocabulary], bounds.astype(np.int64), words)
 
 
 def keep_probabilities(counts, sample):
@@ -75,7 +85,8 @@ def keep_probabilities(counts, sample):
     if sample <= 0:
         return np.ones_like(counts)
     threshold = sample * counts.sum()
-    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+    seen = np.maximum(counts, 1.0)  # a word absent from the corpus is never drawn anyway
+    return np.minimum(1.0, (np.sqrt(seen / threshold) + 1.0) * threshold / seen)
 
 
 def noise_cdf(counts, ns_exponent):

@@ -89,6 +89,14 @@ class Word2Vec:
     cbow_gradient : {"word2vec", "exact"}
         How CBOW moves its context vectors: by ∂L/∂h each (word2vec.c, gensim) or by
         the exact gradient of the mean, (1/C) ∂L/∂h. Ignored by Skip-Gram.
+    pretrained : KeyedVectors, optional
+        Fine-tune these vectors: their words come first in the vocabulary, in their
+        order, whatever their count in the new corpus, and start from their vectors; the
+        corpus's new words reaching ``min_count`` follow, randomly initialised. Output
+        vectors start at zero (the word2vec format does not store them).
+    lock_pretrained : bool
+        Keep the pretrained vectors fixed and train only the new words' vectors (and
+        the output vectors).
 
     Attributes
     ----------
@@ -112,7 +120,8 @@ class Word2Vec:
     def __init__(self, vector_size=100, window=5, min_count=5, sg=0, loss="negative",
                  negative=5, ns_exponent=0.75, sample=1e-3, alpha=0.025, min_alpha=0.0001,
                  epochs=5, seed=1, workers=1, max_vocab_size=None, callbacks=(),
-                 progress=None, cbow_gradient="word2vec"):
+                 progress=None, cbow_gradient="word2vec", pretrained=None,
+                 lock_pretrained=False):
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -130,6 +139,8 @@ class Word2Vec:
         self.callbacks = callbacks
         self.progress = progress
         self.cbow_gradient = cbow_gradient
+        self.pretrained = pretrained
+        self.lock_pretrained = lock_pretrained
 
     def __repr__(self):
         architecture = "skip-gram" if self.sg else "cbow"
@@ -161,6 +172,9 @@ class Word2Vec:
                              f"alpha={self.alpha!r}, min_alpha={self.min_alpha!r}")
         if not self.sample >= 0:
             raise ValueError(f"sample must be >= 0, got {self.sample!r}")
+        if self.pretrained is not None and self.pretrained.vector_size != self.vector_size:
+            raise ValueError(f"vector_size={self.vector_size} but the pretrained vectors have "
+                             f"{self.pretrained.vector_size} dimensions")
         for callback in self.callbacks:
             if not callable(getattr(callback, "on_epoch_end", None)):
                 raise TypeError(f"callback {callback!r} has no on_epoch_end(model, epoch, loss)")
@@ -184,7 +198,9 @@ class Word2Vec:
         start = time.perf_counter()
         raw = read_corpus(corpus)
         self.corpus_word_count_ = int(raw.ids.size)
-        words, counts, encoded = build_vocabulary(raw, self.min_count, self.max_vocab_size)
+        known_words = self.pretrained.index_to_key if self.pretrained is not None else ()
+        words, counts, encoded = build_vocabulary(raw, self.min_count, self.max_vocab_size,
+                                                  known_words)
         del raw
         self.vocab_ = dict(zip(words, counts.tolist()))
         self.vocabulary_seconds_ = time.perf_counter() - start
@@ -193,13 +209,17 @@ class Word2Vec:
         vocabulary_size, d = len(words), self.vector_size
         # v_w ~ U(-0.5/d, 0.5/d), as word2vec.c; output vectors start at zero.
         input_vectors = ((rng.random((vocabulary_size, d), dtype=np.float32) - 0.5) / d)
+        input_lock = np.ones(vocabulary_size, dtype=np.float32)  # 1 trains a row, 0 freezes it
+        if known_words:
+            input_vectors[:len(known_words)] = self.pretrained.vectors
+            input_lock[:len(known_words)] = 0.0 if self.lock_pretrained else 1.0
         output_rows = vocabulary_size - 1 if self.loss == "hierarchical" else vocabulary_size
         self.syn1_ = np.zeros((output_rows, d), dtype=np.float32)
         self.wv = KeyedVectors(input_vectors, words, counts=counts)
         self.loss_history_ = []
 
         start = time.perf_counter()
-        self._train(encoded, counts, input_vectors)
+        self._train(encoded, counts, input_vectors, input_lock)
         self.training_seconds_ = time.perf_counter() - start
         self.words_per_second_ = (self.corpus_word_count_ * self.epochs
                                   / max(self.training_seconds_, 1e-9))
@@ -221,7 +241,7 @@ class Word2Vec:
             tables = (keep, self.window)
         return kernel, tables, trailing
 
-    def _train(self, corpus, counts, input_vectors):
+    def _train(self, corpus, counts, input_vectors, input_lock):
         kernel, tables, trailing = self._kernel_and_arguments(counts)
         jobs = _split_into_jobs(corpus.bounds, JOB_WORDS)
         words = corpus.ids.size
@@ -229,7 +249,8 @@ class Word2Vec:
 
         def run(job, epoch, seed):
             first, last = job
-            return kernel(input_vectors, self.syn1_, corpus.ids, corpus.bounds, first, last,
+            return kernel(input_vectors, self.syn1_, input_lock, corpus.ids, corpus.bounds,
+                          first, last,
                           *tables, self.alpha, self.min_alpha, epoch * words, words_total, seed,
                           *trailing)
 

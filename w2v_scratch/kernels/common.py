@@ -149,16 +149,17 @@ def mean_of_rows(W, rows, out):
 
 
 @kernel
-def spread_to_rows(W, rows, grad_h, lr, exact_mean_gradient):
+def spread_to_rows(W, lock, rows, grad_h, lr, exact_mean_gradient):
     """Move each context vector against ∂L/∂h.
 
     exact_mean_gradient=True:  v_c -= lr (1/C) ∂L/∂h, the true gradient of the mean h.
     exact_mean_gradient=False: v_c -= lr ∂L/∂h, word2vec.c's and gensim's rule, i.e. the
     true gradient with the input vectors' learning rate multiplied by C.
+    Each update is scaled by ``lock[row]`` (1 trains the row, 0 freezes it).
     """
     scale = -lr / rows.shape[0] if exact_mean_gradient else -lr
     for c in range(rows.shape[0]):
-        axpy(scale, grad_h, W[rows[c]])
+        axpy(scale * lock[rows[c]], grad_h, W[rows[c]])
 
 
 @kernel

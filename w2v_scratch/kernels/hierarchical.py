@@ -51,31 +51,32 @@ def hierarchical_step(W_nodes, h, points, codes, lr, grad_h):
 
 
 @kernel
-def sg_hierarchical_step(W_in, W_nodes, center, points, codes, lr, grad_h):
+def sg_hierarchical_step(W_in, W_nodes, input_lock, center, points, codes, lr, grad_h):
     """Skip-Gram, one (centre, context) pair; ``points``/``codes`` are the context word's path."""
     h = W_in[center]  # (d,) a view: updated last
     loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
-    axpy(-lr, grad_h, h)
+    axpy(-lr * input_lock[center], grad_h, h)
     return loss
 
 
 @kernel
-def cbow_hierarchical_step(W_in, W_nodes, context, points, codes, lr, h, grad_h,
+def cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, lr, h, grad_h,
                            exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors; the path is the centre word's."""
     mean_of_rows(W_in, context, h)
     loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
-    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
     return loss
 
 
 @kernel
-def train_sg_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_probability,
+def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last, keep_probability,
                           points, codes, depth, window, alpha, min_alpha, words_before,
                           words_total, seed):
     """Train Skip-Gram with hierarchical softmax on sentences ``first..last-1``.
 
-    ``points[w, :depth[w]]`` and ``codes[w, :depth[w]]`` hold word w's Huffman path.
+    ``points[w, :depth[w]]`` and ``codes[w, :depth[w]]`` hold word w's Huffman path; every
+    update of an input vector v_w is scaled by ``input_lock[w]`` (1 trains, 0 freezes).
     Returns (summed loss, number of predictions, number of kept words).
     """
     state = np.full(1, seed, dtype=np.uint64)
@@ -93,7 +94,7 @@ def train_sg_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_proba
                 if j == i:
                     continue
                 word = sentence[j]
-                loss += sg_hierarchical_step(W_in, W_nodes, sentence[i],
+                loss += sg_hierarchical_step(W_in, W_nodes, input_lock, sentence[i],
                                              points[word, :depth[word]],
                                              codes[word, :depth[word]], lr, grad_h)
                 predictions += 1
@@ -101,10 +102,9 @@ def train_sg_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_proba
 
 
 @kernel
-def train_cbow_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_probability,
-                            points, codes, depth, window, alpha, min_alpha, words_before,
-                            words_total, seed,
-                        exact_mean_gradient):
+def train_cbow_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last,
+                            keep_probability, points, codes, depth, window, alpha, min_alpha,
+                            words_before, words_total, seed, exact_mean_gradient):
     """Train CBOW (mean of the context) with hierarchical softmax on sentences ``first..last-1``.
 
     Arguments and return value as :func:`train_sg_hierarchical`.
@@ -126,8 +126,8 @@ def train_cbow_hierarchical(W_in, W_nodes, corpus, bounds, first, last, keep_pro
             if c == 0:
                 continue
             word = sentence[i]
-            loss += cbow_hierarchical_step(W_in, W_nodes, context[:c], points[word, :depth[word]],
-                                           codes[word, :depth[word]], lr, h, grad_h,
-                                           exact_mean_gradient)
+            loss += cbow_hierarchical_step(W_in, W_nodes, input_lock, context[:c],
+                                           points[word, :depth[word]], codes[word, :depth[word]],
+                                           lr, h, grad_h, exact_mean_gradient)
             predictions += 1
     return loss, predictions, kept

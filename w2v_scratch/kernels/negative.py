@@ -74,33 +74,35 @@ def negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g):
 
 
 @kernel
-def sg_negative_step(W_in, W_out, center, context, negatives, lr, grad_h, g):
+def sg_negative_step(W_in, W_out, input_lock, center, context, negatives, lr, grad_h, g):
     """Skip-Gram, one (centre, context) pair: h = v_center, predict ``context``.
 
     v_center -= lr ∂L/∂h after the output vectors have moved (using h from before).
     """
     h = W_in[center]  # (d,) a view: updated last
     loss = negative_sampling_step(W_out, h, context, negatives, lr, grad_h, g)
-    axpy(-lr, grad_h, h)
+    axpy(-lr * input_lock[center], grad_h, h)
     return loss
 
 
 @kernel
-def cbow_negative_step(W_in, W_out, context, target, negatives, lr, h, grad_h, g,
+def cbow_negative_step(W_in, W_out, input_lock, context, target, negatives, lr, h, grad_h, g,
                        exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors, predict ``target``."""
     mean_of_rows(W_in, context, h)
     loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
-    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
     return loss
 
 
 @kernel
-def train_sg_negative(W_in, W_out, corpus, bounds, first, last, keep_probability, noise_cdf,
-                      window, negative, alpha, min_alpha, words_before, words_total, seed):
+def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
+                      noise_cdf, window, negative, alpha, min_alpha, words_before, words_total,
+                      seed):
     """Train Skip-Gram with negative sampling on sentences ``first..last-1``.
 
-    ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]].
+    ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]]. Every update
+    of an input vector v_w is scaled by ``input_lock[w]`` (1 trains it, 0 freezes it).
     For every kept centre word and every context word in its shrunk window, one
     :func:`sg_negative_step`. The learning rate decays linearly with the position of
     the sentence in the whole run (``words_before`` words precede this epoch).
@@ -124,16 +126,16 @@ def train_sg_negative(W_in, W_out, corpus, bounds, first, last, keep_probability
                 if j == i:
                     continue
                 k = draw_negatives(noise_cdf, sentence[j], negative, state, negatives)
-                loss += sg_negative_step(W_in, W_out, sentence[i], sentence[j],
+                loss += sg_negative_step(W_in, W_out, input_lock, sentence[i], sentence[j],
                                          negatives[:k], lr, grad_h, g)
                 predictions += 1
     return loss, predictions, kept
 
 
 @kernel
-def train_cbow_negative(W_in, W_out, corpus, bounds, first, last, keep_probability, noise_cdf,
-                        window, negative, alpha, min_alpha, words_before, words_total, seed,
-                        exact_mean_gradient):
+def train_cbow_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
+                        noise_cdf, window, negative, alpha, min_alpha, words_before, words_total,
+                        seed, exact_mean_gradient):
     """Train CBOW (mean of the context) with negative sampling on sentences ``first..last-1``.
 
     For every kept centre word with at least one context word, one
@@ -159,7 +161,7 @@ def train_cbow_negative(W_in, W_out, corpus, bounds, first, last, keep_probabili
             if c == 0:
                 continue
             k = draw_negatives(noise_cdf, sentence[i], negative, state, negatives)
-            loss += cbow_negative_step(W_in, W_out, context[:c], sentence[i], negatives[:k],
-                                       lr, h, grad_h, g, exact_mean_gradient)
+            loss += cbow_negative_step(W_in, W_out, input_lock, context[:c], sentence[i],
+                                       negatives[:k], lr, h, grad_h, g, exact_mean_gradient)
             predictions += 1
     return loss, predictions, kept

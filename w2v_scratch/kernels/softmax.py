@@ -70,16 +70,16 @@ def softmax_step(W_out, h, targets, lr, grad_h, z):
 
 
 @kernel
-def sg_softmax_step(W_in, W_out, center, contexts, lr, grad_h, z):
+def sg_softmax_step(W_in, W_out, input_lock, center, contexts, lr, grad_h, z):
     """Skip-Gram, one centre word and all its context words, one softmax."""
     h = W_in[center]  # (d,) a view: updated last
     loss = softmax_step(W_out, h, contexts, lr, grad_h, z)
-    axpy(-lr, grad_h, h)
+    axpy(-lr * input_lock[center], grad_h, h)
     return loss
 
 
 @kernel
-def cbow_softmax_step(W_in, W_out, context, target, lr, h, grad_h, z, target_buffer,
+def cbow_softmax_step(W_in, W_out, input_lock, context, target, lr, h, grad_h, z, target_buffer,
                       exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors, predict ``target``.
 
@@ -88,17 +88,18 @@ def cbow_softmax_step(W_in, W_out, context, target, lr, h, grad_h, z, target_buf
     mean_of_rows(W_in, context, h)
     target_buffer[0] = target
     loss = softmax_step(W_out, h, target_buffer, lr, grad_h, z)
-    spread_to_rows(W_in, context, grad_h, lr, exact_mean_gradient)
+    spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
     return loss
 
 
 @kernel
-def train_sg_softmax(W_in, W_out, corpus, bounds, first, last, keep_probability, window,
-                     alpha, min_alpha, words_before, words_total, seed):
+def train_sg_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
+                     window, alpha, min_alpha, words_before, words_total, seed):
     """Train Skip-Gram with the full softmax on sentences ``first..last-1``.
 
     One :func:`sg_softmax_step` per kept centre word with at least one context word;
-    each of its context words counts as one prediction.
+    each of its context words counts as one prediction. Every update of an input vector
+    v_w is scaled by ``input_lock[w]`` (1 trains, 0 freezes).
     Returns (summed loss, number of predictions, number of kept words).
     """
     state = np.full(1, seed, dtype=np.uint64)
@@ -117,15 +118,16 @@ def train_sg_softmax(W_in, W_out, corpus, bounds, first, last, keep_probability,
             c = gather_context(sentence, i, lo, hi, contexts)
             if c == 0:
                 continue
-            loss += sg_softmax_step(W_in, W_out, sentence[i], contexts[:c], lr, grad_h, z)
+            loss += sg_softmax_step(W_in, W_out, input_lock, sentence[i], contexts[:c], lr,
+                                    grad_h, z)
             predictions += c
     return loss, predictions, kept
 
 
 @kernel
-def train_cbow_softmax(W_in, W_out, corpus, bounds, first, last, keep_probability, window,
-                       alpha, min_alpha, words_before, words_total, seed,
-                        exact_mean_gradient):
+def train_cbow_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
+                       window, alpha, min_alpha, words_before, words_total, seed,
+                       exact_mean_gradient):
     """Train CBOW (mean of the context) with the full softmax on sentences ``first..last-1``.
 
     Arguments and return value as :func:`train_sg_softmax`.
@@ -148,7 +150,7 @@ def train_cbow_softmax(W_in, W_out, corpus, bounds, first, last, keep_probabilit
             c = gather_context(sentence, i, lo, hi, context)
             if c == 0:
                 continue
-            loss += cbow_softmax_step(W_in, W_out, context[:c], sentence[i], lr, h, grad_h, z,
-                                      target, exact_mean_gradient)
+            loss += cbow_softmax_step(W_in, W_out, input_lock, context[:c], sentence[i], lr, h,
+                                      grad_h, z, target, exact_mean_gradient)
             predictions += 1
     return loss, predictions, kept
