@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from w2v_scratch.corpus import MAX_SENTENCE_LENGTH, read_corpus
-from w2v_scratch.vocabulary import build_vocabulary, huffman_tree, keep_probabilities, noise_cdf
+from w2v_scratch.vocabulary import build_vocabulary, huffman_tree, keep_probabilities, noise_table
 
 
 def _sentences(encoded):
@@ -86,9 +86,34 @@ def test_keep_probability_by_hand():
     assert keep_probabilities([1, 1], 1.0).tolist() == [1.0, 1.0]  # capped
 
 
-def test_noise_cdf_by_hand():
-    cdf = noise_cdf([16, 1], 0.75)  # weights 8 and 1
-    assert cdf == pytest.approx([8 / 9, 1.0])
+def _alias_distribution(keep, alias):
+    """The distribution an alias table draws from: slot i gives i w.p. keep[i], else alias[i]."""
+    probability = keep / len(keep)
+    np.add.at(probability, alias, (1.0 - keep) / len(keep))
+    return probability
+
+
+def test_noise_table_draws_the_unigram_power_distribution():
+    keep, alias = noise_table([16, 1], 0.75)  # weights 8 and 1: P = 8/9, 1/9
+    assert _alias_distribution(keep, alias) == pytest.approx([8 / 9, 1 / 9], rel=1e-12)
+    counts = np.random.default_rng(0).integers(1, 10_000, size=5000)
+    weights = counts ** 0.75
+    keep, alias = noise_table(counts, 0.75)
+    assert _alias_distribution(keep, alias) == pytest.approx(weights / weights.sum(), rel=1e-9)
+    assert ((keep >= 0) & (keep <= 1)).all()
+
+
+def test_kernel_draws_follow_the_noise_distribution():
+    """Monte Carlo: 200,000 draws, each frequency within 5 standard errors."""
+    from w2v_scratch.kernels.negative import draw_negatives
+
+    counts = np.array([50, 20, 10, 5, 1])
+    keep, alias = noise_table(counts, 0.75)
+    out = np.empty(200_000, np.int64)
+    drawn = draw_negatives(keep, alias, -1, out.size, np.full(1, 7, np.uint64), out)
+    expected = counts ** 0.75 / (counts ** 0.75).sum()
+    observed = np.bincount(out[:drawn], minlength=5) / drawn
+    assert np.abs(observed - expected).max() < 5 * np.sqrt(expected.max() / drawn)
 
 
 def test_huffman_tree_by_hand():

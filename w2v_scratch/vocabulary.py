@@ -3,7 +3,7 @@
 * :func:`build_vocabulary` keeps words seen at least ``min_count`` times, sorted by
   count (descending) then word, and remaps a corpus to those ids.
 * :func:`keep_probabilities` -- subsampling of frequent words (Mikolov et al. 2013).
-* :func:`noise_cdf` -- the negative-sampling noise distribution P_n(w) ∝ count(w)^0.75.
+* :func:`noise_table` -- the negative-sampling noise distribution P_n(w) ∝ count(w)^0.75.
 * :func:`huffman_tree` -- the binary codes and inner-node paths of hierarchical softmax.
 """
 
@@ -89,15 +89,37 @@ def keep_probabilities(counts, sample):
     return np.minimum(1.0, (np.sqrt(seen / threshold) + 1.0) * threshold / seen)
 
 
-def noise_cdf(counts, ns_exponent):
-    """Cumulative noise distribution for negative sampling, P_n(w) ∝ count(w)^ns_exponent.
+def noise_table(counts, ns_exponent):
+    """Walker's alias table for drawing noise words, P_n(w) ∝ count(w)^ns_exponent.
 
-    A word is drawn by finding where a uniform number in [0, 1) falls in this CDF.
+    Vose's construction splits the V probabilities into V slots of mass 1/V, each holding
+    at most two words: slot i keeps word i with probability ``keep[i]`` and otherwise
+    gives ``alias[i]``. A draw costs one uniform number and two table reads, whatever V,
+    and the distribution is exact:
+
+        P_n(w) = (1/V) (keep[w] + Σ_{i: alias[i] = w} (1 - keep[i]))
+
+    (word2vec.c fills a 10^8-entry table instead; gensim bisects a cumulative table.)
+
+    Returns
+    -------
+    keep : ndarray of float64, shape (V,)
+    alias : ndarray of int32, shape (V,)
     """
     weights = np.asarray(counts, dtype=np.float64) ** ns_exponent
-    cdf = np.cumsum(weights)
-    cdf /= cdf[-1]
-    return cdf
+    vocabulary_size = len(weights)
+    mass = weights * (vocabulary_size / weights.sum())  # mean 1
+    keep = np.ones(vocabulary_size)
+    alias = np.arange(vocabulary_size, dtype=np.int32)
+    small = [i for i in range(vocabulary_size) if mass[i] < 1.0]
+    large = [i for i in range(vocabulary_size) if mass[i] >= 1.0]
+    while small and large:
+        light, heavy = small.pop(), large[-1]
+        keep[light], alias[light] = mass[light], heavy  # slot `light` topped up by `heavy`
+        mass[heavy] -= 1.0 - mass[light]
+        if mass[heavy] < 1.0:
+            small.append(large.pop())
+    return keep, alias  # slots left in either list keep their own word (rounding only)
 
 
 def huffman_tree(counts):
@@ -146,4 +168,4 @@ def huffman_tree(counts):
 
 
 __all__ = ["EncodedCorpus", "build_vocabulary", "huffman_tree", "keep_probabilities",
-           "noise_cdf"]
+           "noise_table"]

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from . import kernels
 from .corpus import read_corpus
 from .keyedvectors import KeyedVectors
-from .vocabulary import build_vocabulary, huffman_tree, keep_probabilities, noise_cdf
+from .vocabulary import build_vocabulary, huffman_tree, keep_probabilities, noise_table
 
 LOSSES = ("softmax", "negative", "hierarchical")
 CBOW_GRADIENTS = ("word2vec", "exact")
@@ -232,7 +232,7 @@ class Word2Vec:
         trailing = () if self.sg else (self.cbow_gradient == "exact",)
         if self.loss == "negative":
             kernel = kernels.train_sg_negative if self.sg else kernels.train_cbow_negative
-            tables = (keep, noise_cdf(counts, self.ns_exponent), self.window, self.negative)
+            tables = (keep, *noise_table(counts, self.ns_exponent), self.window, self.negative)
         elif self.loss == "hierarchical":
             kernel = kernels.train_sg_hierarchical if self.sg else kernels.train_cbow_hierarchical
             tables = (keep, *huffman_tree(counts), self.window)

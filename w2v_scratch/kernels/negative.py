@@ -32,15 +32,20 @@ from .common import (
 
 
 @kernel
-def draw_negatives(noise_cdf, target, negative, state, out):
-    """Draw ``negative`` noise words into ``out`` by inverting the noise CDF.
+def draw_negatives(noise_keep, noise_alias, target, negative, state, out):
+    """Draw ``negative`` noise words into ``out`` with Walker's alias method.
 
-    A draw equal to the word being predicted is skipped (as word2vec.c does), so fewer
-    than ``negative`` words may come back. Returns how many were drawn.
+    A uniform u in [0, V) picks slot i = floor(u); the slot gives word i when the
+    fractional part of u is below noise_keep[i], else noise_alias[i]
+    (see :func:`w2v_scratch.vocabulary.noise_table`). A draw equal to the word being
+    predicted is skipped (as word2vec.c does), so fewer than ``negative`` words may come
+    back. Returns how many were drawn.
     """
     n = 0
     for _ in range(negative):
-        word = np.searchsorted(noise_cdf, uniform(state), side="right")
+        u = uniform(state) * noise_keep.shape[0]
+        slot = np.int64(u)
+        word = slot if u - slot < noise_keep[slot] else np.int64(noise_alias[slot])
         if word != target:
             out[n] = word
             n += 1
@@ -97,8 +102,8 @@ def cbow_negative_step(W_in, W_out, input_lock, context, target, negatives, lr, 
 
 @kernel
 def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                      noise_cdf, window, negative, alpha, min_alpha, words_before, words_total,
-                      seed):
+                      noise_keep, noise_alias, window, negative, alpha, min_alpha, words_before,
+                      words_total, seed):
     """Train Skip-Gram with negative sampling on sentences ``first..last-1``.
 
     ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]]. Every update
@@ -125,7 +130,8 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
             for j in range(lo, hi):
                 if j == i:
                     continue
-                k = draw_negatives(noise_cdf, sentence[j], negative, state, negatives)
+                k = draw_negatives(noise_keep, noise_alias, sentence[j], negative, state,
+                                   negatives)
                 loss += sg_negative_step(W_in, W_out, input_lock, sentence[i], sentence[j],
                                          negatives[:k], lr, grad_h, g)
                 predictions += 1
@@ -134,8 +140,8 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
 
 @kernel
 def train_cbow_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                        noise_cdf, window, negative, alpha, min_alpha, words_before, words_total,
-                        seed, exact_mean_gradient):
+                        noise_keep, noise_alias, window, negative, alpha, min_alpha, words_before,
+                        words_total, seed, exact_mean_gradient):
     """Train CBOW (mean of the context) with negative sampling on sentences ``first..last-1``.
 
     For every kept centre word with at least one context word, one
@@ -160,7 +166,8 @@ def train_cbow_negative(W_in, W_out, input_lock, corpus, bounds, first, last, ke
             c = gather_context(sentence, i, lo, hi, context)
             if c == 0:
                 continue
-            k = draw_negatives(noise_cdf, sentence[i], negative, state, negatives)
+            k = draw_negatives(noise_keep, noise_alias, sentence[i], negative, state,
+                               negatives)
             loss += cbow_negative_step(W_in, W_out, input_lock, context[:c], sentence[i],
                                        negatives[:k], lr, h, grad_h, g, exact_mean_gradient)
             predictions += 1
