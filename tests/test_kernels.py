@@ -25,7 +25,7 @@ def _run(kind, W_in, W_out, exact):
     h, grad_h = np.empty(d, dt), np.empty(d, dt)
     if kind == "sg_softmax":
         contexts = _i32([1, 5, 5, 8])
-        loss = K.sg_softmax_step(W_in, W_out, LOCK, 3, contexts, LR, grad_h, np.empty(V))
+        loss = K.sg_softmax_step(W_in, W_out, LOCK, 3, contexts, LR, h, grad_h, np.empty(V))
         return loss, (ref.sg_softmax, (3, contexts))
     if kind == "cbow_softmax":
         context = _i32([0, 2, 2, 7])
@@ -34,7 +34,7 @@ def _run(kind, W_in, W_out, exact):
         return loss, (ref.cbow_softmax, (context, 4))
     if kind == "sg_negative":
         negatives = np.array([1, 2, 2, 8])  # a repeated noise word on purpose
-        loss = K.sg_negative_step(W_in, W_out, LOCK, 3, 6, negatives, LR, grad_h, np.empty(5))
+        loss = K.sg_negative_step(W_in, W_out, LOCK, 3, 6, negatives, LR, h, grad_h, np.empty(5))
         return loss, (ref.sg_negative, (3, 6, negatives))
     if kind == "cbow_negative":
         context, negatives = _i32([0, 2, 2, 7]), np.array([1, 3, 3])
@@ -43,7 +43,7 @@ def _run(kind, W_in, W_out, exact):
         return loss, (ref.cbow_negative, (context, 4, negatives))
     if kind == "sg_hierarchical":
         points, codes = _i32([9, 5, 2, 0]), np.array([1, 0, 1, 1], np.uint8)
-        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, LR, grad_h)
+        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, LR, h, grad_h)
         return loss, (ref.sg_hierarchical, (3, points, codes))
     context, points, codes = _i32([0, 2, 2, 7]), _i32([9, 4, 1]), np.array([0, 0, 1], np.uint8)
     loss = K.cbow_hierarchical_step(W_in, W_out, LOCK, context, points, codes, LR, h, grad_h, exact)
@@ -88,7 +88,8 @@ def test_a_locked_input_row_does_not_move_but_the_outputs_do():
     W_in, W_out = W_in0.copy(), W_out0.copy()
     lock = np.ones(V)
     lock[3] = 0.0
-    K.sg_negative_step(W_in, W_out, lock, 3, 6, np.array([1, 2]), LR, np.empty(D), np.empty(3))
+    K.sg_negative_step(W_in, W_out, lock, 3, 6, np.array([1, 2]), LR, np.empty(D), np.empty(D),
+                       np.empty(3))
     _, grads = ref.sg_negative(W_in0, W_out0, 3, 6, [1, 2])
     assert np.array_equal(W_in, W_in0)
     assert np.allclose(W_out, W_out0 - LR * grads["W_out"], rtol=0, atol=1e-12)

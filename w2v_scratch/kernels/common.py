@@ -28,48 +28,86 @@ def kernel(func):
 # ------------------------------------------------------------------------- vector arithmetic
 
 
+# Rows of the weight matrices are always addressed as (matrix, row index), never sliced
+# out as W[i]: in Numba a slice is a view whose creation and release update the parent
+# array's reference count atomically, and two training threads would fight over that
+# counter for every row they touch.
+
+
 @kernel
-def dot(a, b):
-    """a·b for two (d,) vectors, accumulated in their own precision (d >= 1)."""
-    acc = a[0] * b[0]
-    for k in range(1, a.shape[0]):
-        acc += a[k] * b[k]
+def row_dot(W, i, x):
+    """W[i]·x for a (d,) vector x (d >= 1), accumulated in W's precision."""
+    acc = W[i, 0] * x[0]
+    for k in range(1, x.shape[0]):
+        acc += W[i, k] * x[k]
     return acc
 
 
 @kernel
-def axpy(scale, x, y):
-    """y += scale * x, in place, for (d,) vectors (``scale`` is cast to y's precision)."""
+def add_row_to(scale, W, i, y):
+    """y += scale W[i], in place (``scale`` is cast to y's precision)."""
     scale = y.dtype.type(scale)
     for k in range(y.shape[0]):
-        y[k] += scale * x[k]
+        y[k] += scale * W[i, k]
 
 
 @kernel
-def sigmoid_and_softplus(x):
-    """Return (σ(x), log(1 + e^{x})) with one exponential and no overflow.
+def add_to_row(scale, x, W, i):
+    """W[i] += scale x, in place (``scale`` is cast to W's precision)."""
+    scale = W.dtype.type(scale)
+    for k in range(x.shape[0]):
+        W[i, k] += scale * x[k]
 
-    log(1 + e^{x}) = -log σ(-x) is the loss of pushing a score x towards label 0,
-    and log(1 + e^{x}) - x = -log σ(x) the loss of pushing it towards label 1.
+
+@kernel
+def backpropagate_row(g, lr, W, i, h, grad_h):
+    """For a score W[i]·h with ∂L/∂score = g, in one pass over the row:
+
+    grad_h += g W[i]      (∂L/∂h, with the row before its update)
+    W[i]   -= lr g h      (the SGD step of ∂L/∂W[i] = g h)
     """
+    g_ = W.dtype.type(g)
+    step = W.dtype.type(-lr * g)
+    for k in range(h.shape[0]):
+        grad_h[k] += g_ * W[i, k]
+        W[i, k] += step * h[k]
+
+
+@kernel
+def copy_row(W, i, out):
+    """out = W[i]."""
+    for k in range(out.shape[0]):
+        out[k] = W[i, k]
+
+
+@kernel
+def label_probability_and_gradient(score, label):
+    """Probability of ``label`` (0 or 1) under a logistic model, and the loss gradient.
+
+    P(1 | x) = σ(x),   P(0 | x) = σ(-x) = 1 - σ(x)
+    L = -log P(label | x),   ∂L/∂x = σ(x) - label
+
+    Both σ(x) and σ(-x) come from one exponential of -|x|, with no overflow and no
+    cancellation. Callers multiply the probabilities of one prediction and take a single
+    log at the end: one log per prediction instead of one per score.
+    """
+    x = np.float64(score)
     if x >= 0.0:
         e = math.exp(-x)  # in (0, 1]
-        return 1.0 / (1.0 + e), x + math.log1p(e)
-    e = math.exp(x)  # in (0, 1)
-    return e / (1.0 + e), math.log1p(e)
-
-
-@kernel
-def logistic_loss_and_gradient(score, label):
-    """Binary logistic loss of one score and its derivative.
-
-    L = -log σ(score) if label == 1 else -log σ(-score)
-    ∂L/∂score = σ(score) - label
-    """
-    p, softplus = sigmoid_and_softplus(score)
+        p = 1.0 / (1.0 + e)  # σ(x)
+        q = e * p  # σ(-x)
+    else:
+        e = math.exp(x)  # in (0, 1)
+        q = 1.0 / (1.0 + e)  # σ(-x)
+        p = e * q  # σ(x)
     if label == 1.0:
-        return softplus - score, p - 1.0
-    return softplus, p
+        return p, -q  # σ(x) - 1 = -σ(-x)
+    return q, p
+
+
+#: A running product of probabilities is folded into its log below this value, so that
+#: long products (hierarchical-softmax paths) never underflow.
+TINY_PROBABILITY = 1e-250
 
 
 # ---------------------------------------------------------------------------- random stream
@@ -142,7 +180,7 @@ def mean_of_rows(W, rows, out):
     """out = (1/C) Σ_c W[rows[c]]: the CBOW hidden vector h."""
     out[:] = 0.0
     for c in range(rows.shape[0]):
-        axpy(1.0, W[rows[c]], out)
+        add_row_to(1.0, W, rows[c], out)
     inverse_count = 1.0 / rows.shape[0]
     for k in range(out.shape[0]):
         out[k] *= inverse_count
@@ -159,7 +197,7 @@ def spread_to_rows(W, lock, rows, grad_h, lr, exact_mean_gradient):
     """
     scale = -lr / rows.shape[0] if exact_mean_gradient else -lr
     for c in range(rows.shape[0]):
-        axpy(scale * lock[rows[c]], grad_h, W[rows[c]])
+        add_to_row(scale * lock[rows[c]], grad_h, W, rows[c])
 
 
 @kernel

@@ -15,16 +15,21 @@ so one prediction costs about log2(V) dot products instead of V.
 The reference is :func:`w2v_scratch.reference.sg_hierarchical` / ``cbow_hierarchical``.
 """
 
+import math
+
 import numpy as np
 
 from .common import (
-    axpy,
-    dot,
+    TINY_PROBABILITY,
+    add_to_row,
+    backpropagate_row,
+    copy_row,
     gather_context,
     kernel,
+    label_probability_and_gradient,
     learning_rate,
-    logistic_loss_and_gradient,
     mean_of_rows,
+    row_dot,
     shrunk_window,
     spread_to_rows,
     subsample_sentence,
@@ -40,22 +45,23 @@ def hierarchical_step(W_nodes, h, points, codes, lr, grad_h):
     node by node is the exact gradient step.
     """
     grad_h[:] = 0.0
-    loss = 0.0
+    log_probability, probability = 0.0, 1.0  # L = -log Π_j P(turn_j | u_j·h)
     for j in range(points.shape[0]):
-        node = W_nodes[points[j]]
-        loss_j, g = logistic_loss_and_gradient(dot(node, h), 1.0 - codes[j])
-        loss += loss_j
-        axpy(g, node, grad_h)
-        axpy(-lr * g, h, node)
-    return loss
+        p_j, g = label_probability_and_gradient(row_dot(W_nodes, points[j], h), 1.0 - codes[j])
+        probability *= p_j
+        if probability < TINY_PROBABILITY:
+            log_probability += math.log(probability)
+            probability = 1.0
+        backpropagate_row(g, lr, W_nodes, points[j], h, grad_h)
+    return -(log_probability + math.log(probability))
 
 
 @kernel
-def sg_hierarchical_step(W_in, W_nodes, input_lock, center, points, codes, lr, grad_h):
+def sg_hierarchical_step(W_in, W_nodes, input_lock, center, points, codes, lr, h, grad_h):
     """Skip-Gram, one (centre, context) pair; ``points``/``codes`` are the context word's path."""
-    h = W_in[center]  # (d,) a view: updated last
+    copy_row(W_in, center, h)  # (d,)
     loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
-    axpy(-lr * input_lock[center], grad_h, h)
+    add_to_row(-lr * input_lock[center], grad_h, W_in, center)
     return loss
 
 
@@ -81,6 +87,7 @@ def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last
     """
     state = np.full(1, seed, dtype=np.uint64)
     sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
+    h = np.empty(W_in.shape[1], W_in.dtype)
     grad_h = np.empty(W_in.shape[1], W_in.dtype)
     loss, predictions, kept = 0.0, 0, 0
     for s in range(first, last):
@@ -96,7 +103,7 @@ def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last
                 word = sentence[j]
                 loss += sg_hierarchical_step(W_in, W_nodes, input_lock, sentence[i],
                                              points[word, :depth[word]],
-                                             codes[word, :depth[word]], lr, grad_h)
+                                             codes[word, :depth[word]], lr, h, grad_h)
                 predictions += 1
     return loss, predictions, kept
 

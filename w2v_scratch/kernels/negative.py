@@ -14,16 +14,20 @@ The reference of these equations is :func:`w2v_scratch.reference.sg_negative` an
 :func:`w2v_scratch.reference.cbow_negative`.
 """
 
+import math
+
 import numpy as np
 
 from .common import (
-    axpy,
-    dot,
+    add_row_to,
+    add_to_row,
+    copy_row,
     gather_context,
     kernel,
+    label_probability_and_gradient,
     learning_rate,
-    logistic_loss_and_gradient,
     mean_of_rows,
+    row_dot,
     shrunk_window,
     spread_to_rows,
     subsample_sentence,
@@ -64,29 +68,29 @@ def negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g):
     All scores are computed before any vector moves, so a noise word drawn twice gets
     exactly the summed gradient of the reference. ``g`` is a (1 + K,) scratch buffer.
     """
-    loss, g[0] = logistic_loss_and_gradient(dot(W_out[target], h), 1.0)
+    probability, g[0] = label_probability_and_gradient(row_dot(W_out, target, h), 1.0)
     for k in range(negatives.shape[0]):
-        loss_k, g[k + 1] = logistic_loss_and_gradient(dot(W_out[negatives[k]], h), 0.0)
-        loss += loss_k
+        p_k, g[k + 1] = label_probability_and_gradient(row_dot(W_out, negatives[k], h), 0.0)
+        probability *= p_k  # L = -log Π_n P(y_n | u_n·h)
     grad_h[:] = 0.0
-    axpy(g[0], W_out[target], grad_h)
+    add_row_to(g[0], W_out, target, grad_h)
     for k in range(negatives.shape[0]):
-        axpy(g[k + 1], W_out[negatives[k]], grad_h)
-    axpy(-lr * g[0], h, W_out[target])
+        add_row_to(g[k + 1], W_out, negatives[k], grad_h)
+    add_to_row(-lr * g[0], h, W_out, target)
     for k in range(negatives.shape[0]):
-        axpy(-lr * g[k + 1], h, W_out[negatives[k]])
-    return loss
+        add_to_row(-lr * g[k + 1], h, W_out, negatives[k])
+    return -math.log(probability)
 
 
 @kernel
-def sg_negative_step(W_in, W_out, input_lock, center, context, negatives, lr, grad_h, g):
+def sg_negative_step(W_in, W_out, input_lock, center, context, negatives, lr, h, grad_h, g):
     """Skip-Gram, one (centre, context) pair: h = v_center, predict ``context``.
 
-    v_center -= lr ∂L/∂h after the output vectors have moved (using h from before).
+    The output vectors learn from a copy of v_center; then v_center -= lr ∂L/∂h.
     """
-    h = W_in[center]  # (d,) a view: updated last
+    copy_row(W_in, center, h)  # (d,)
     loss = negative_sampling_step(W_out, h, context, negatives, lr, grad_h, g)
-    axpy(-lr * input_lock[center], grad_h, h)
+    add_to_row(-lr * input_lock[center], grad_h, W_in, center)
     return loss
 
 
@@ -117,6 +121,7 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
     state = np.full(1, seed, dtype=np.uint64)
     sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
     negatives = np.empty(negative, np.int64)
+    h = np.empty(d, W_in.dtype)
     grad_h = np.empty(d, W_in.dtype)
     g = np.empty(negative + 1, np.float64)
     loss, predictions, kept = 0.0, 0, 0
@@ -133,7 +138,7 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
                 k = draw_negatives(noise_keep, noise_alias, sentence[j], negative, state,
                                    negatives)
                 loss += sg_negative_step(W_in, W_out, input_lock, sentence[i], sentence[j],
-                                         negatives[:k], lr, grad_h, g)
+                                         negatives[:k], lr, h, grad_h, g)
                 predictions += 1
     return loss, predictions, kept
 

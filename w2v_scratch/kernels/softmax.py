@@ -24,12 +24,14 @@ import math
 import numpy as np
 
 from .common import (
-    axpy,
-    dot,
+    add_to_row,
+    backpropagate_row,
+    copy_row,
     gather_context,
     kernel,
     learning_rate,
     mean_of_rows,
+    row_dot,
     shrunk_window,
     spread_to_rows,
     subsample_sentence,
@@ -47,7 +49,7 @@ def softmax_step(W_out, h, targets, lr, grad_h, z):
     vocabulary_size = W_out.shape[0]
     z_max = -np.inf
     for i in range(vocabulary_size):  # z = U h   (V,)
-        z[i] = dot(W_out[i], h)
+        z[i] = row_dot(W_out, i, h)
         z_max = max(z_max, z[i])
     loss = 0.0
     for t in range(targets.shape[0]):  # - log p[o] = - (z_o - max z) + log Σ_j e^{z_j - max z}
@@ -64,17 +66,16 @@ def softmax_step(W_out, h, targets, lr, grad_h, z):
         z[targets[t]] -= 1.0
     grad_h[:] = 0.0
     for i in range(vocabulary_size):  # fused: grad_h = Uᵀ dz ; U -= lr dz hᵀ
-        axpy(z[i], W_out[i], grad_h)
-        axpy(-lr * z[i], h, W_out[i])
+        backpropagate_row(z[i], lr, W_out, i, h, grad_h)
     return loss
 
 
 @kernel
-def sg_softmax_step(W_in, W_out, input_lock, center, contexts, lr, grad_h, z):
+def sg_softmax_step(W_in, W_out, input_lock, center, contexts, lr, h, grad_h, z):
     """Skip-Gram, one centre word and all its context words, one softmax."""
-    h = W_in[center]  # (d,) a view: updated last
+    copy_row(W_in, center, h)  # (d,)
     loss = softmax_step(W_out, h, contexts, lr, grad_h, z)
-    axpy(-lr * input_lock[center], grad_h, h)
+    add_to_row(-lr * input_lock[center], grad_h, W_in, center)
     return loss
 
 
@@ -105,6 +106,7 @@ def train_sg_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_
     state = np.full(1, seed, dtype=np.uint64)
     sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
     contexts = np.empty(2 * window, np.int32)
+    h = np.empty(W_in.shape[1], W_in.dtype)
     grad_h = np.empty(W_in.shape[1], W_in.dtype)
     z = np.empty(W_out.shape[0], np.float64)
     loss, predictions, kept = 0.0, 0, 0
@@ -119,7 +121,7 @@ def train_sg_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_
             if c == 0:
                 continue
             loss += sg_softmax_step(W_in, W_out, input_lock, sentence[i], contexts[:c], lr,
-                                    grad_h, z)
+                                    h, grad_h, z)
             predictions += c
     return loss, predictions, kept
 
