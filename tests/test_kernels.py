@@ -42,12 +42,16 @@ def _run(kind, W_in, W_out, exact):
                                     np.empty(4), exact)
         return loss, (ref.cbow_negative, (context, 4, negatives))
     if kind == "sg_hierarchical":
-        points, codes = _i32([9, 5, 2, 0]), np.array([1, 0, 1, 1], np.uint8)
-        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, LR, h, grad_h)
-        return loss, (ref.sg_hierarchical, (3, points, codes))
-    context, points, codes = _i32([0, 2, 2, 7]), _i32([9, 4, 1]), np.array([0, 0, 1], np.uint8)
-    loss = K.cbow_hierarchical_step(W_in, W_out, LOCK, context, points, codes, LR, h, grad_h, exact)
-    return loss, (ref.cbow_hierarchical, (context, points, codes))
+        points, codes = _i32([[9, 5, 2, 0]]), np.array([[1, 0, 1, 1]], np.uint8)  # word 0's path
+        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, _i32([4]), 0, LR, h,
+                                      grad_h)
+        return loss, (ref.sg_hierarchical, (3, points[0], codes[0]))
+    # word 1's path is the second row, 3 nodes deep (the rest of the row is padding)
+    context = _i32([0, 2, 2, 7])
+    points, codes = _i32([[0, 0, 0], [9, 4, 1]]), np.array([[0, 0, 0], [0, 0, 1]], np.uint8)
+    loss = K.cbow_hierarchical_step(W_in, W_out, LOCK, context, points, codes, _i32([0, 3]), 1,
+                                    LR, h, grad_h, exact)
+    return loss, (ref.cbow_hierarchical, (context, points[1], codes[1]))
 
 
 KINDS = ["sg_softmax", "cbow_softmax", "sg_negative", "cbow_negative", "sg_hierarchical",

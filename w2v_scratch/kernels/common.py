@@ -92,17 +92,12 @@ def label_probability_and_gradient(score, label):
     log at the end: one log per prediction instead of one per score.
     """
     x = np.float64(score)
-    if x >= 0.0:
-        e = math.exp(-x)  # in (0, 1]
-        p = 1.0 / (1.0 + e)  # σ(x)
-        q = e * p  # σ(-x)
-    else:
-        e = math.exp(x)  # in (0, 1)
-        q = 1.0 / (1.0 + e)  # σ(-x)
-        p = e * q  # σ(x)
-    if label == 1.0:
-        return p, -q  # σ(x) - 1 = -σ(-x)
-    return q, p
+    e = math.exp(-abs(x))  # in (0, 1]
+    big = 1.0 / (1.0 + e)  # σ(|x|)
+    small = e * big  # σ(-|x|)
+    p = big if x >= 0.0 else small  # σ(x); selects, not branches: labels follow
+    q = small if x >= 0.0 else big  # σ(-x)   Huffman bits, which no predictor guesses
+    return (p if label == 1.0 else q), (-q if label == 1.0 else p)  # σ(x) - 1 = -σ(-x)
 
 
 #: A running product of probabilities is folded into its log below this value, so that

@@ -37,40 +37,44 @@ from .common import (
 
 
 @kernel
-def hierarchical_step(W_nodes, h, points, codes, lr, grad_h):
-    """One SGD step on the inner-node vectors of one path; returns the loss.
+def hierarchical_step(W_nodes, h, points, codes, depth, word, lr, grad_h):
+    """One SGD step on the inner-node vectors of ``word``'s path; returns the loss.
 
-    For each node j on the path: grad_h += g_j u_j (before u_j moves), u_j -= lr g_j h,
-    with g_j = σ(u_j·h) - (1 - codes_j). Nodes on a path are distinct, so updating
-    node by node is the exact gradient step.
+    The path is points[word, :depth[word]] with turns codes[word, :depth[word]] (read in
+    place, not sliced). For each node j on it: grad_h += g_j u_j (before u_j moves),
+    u_j -= lr g_j h, with g_j = σ(u_j·h) - (1 - codes_j). Nodes on a path are distinct,
+    so updating node by node is the exact gradient step.
     """
     grad_h[:] = 0.0
     log_probability, probability = 0.0, 1.0  # L = -log Π_j P(turn_j | u_j·h)
-    for j in range(points.shape[0]):
-        p_j, g = label_probability_and_gradient(row_dot(W_nodes, points[j], h), 1.0 - codes[j])
+    for j in range(depth[word]):
+        node = points[word, j]
+        p_j, g = label_probability_and_gradient(row_dot(W_nodes, node, h),
+                                                1.0 - codes[word, j])
         probability *= p_j
         if probability < TINY_PROBABILITY:
             log_probability += math.log(probability)
             probability = 1.0
-        backpropagate_row(g, lr, W_nodes, points[j], h, grad_h)
+        backpropagate_row(g, lr, W_nodes, node, h, grad_h)
     return -(log_probability + math.log(probability))
 
 
 @kernel
-def sg_hierarchical_step(W_in, W_nodes, input_lock, center, points, codes, lr, h, grad_h):
-    """Skip-Gram, one (centre, context) pair; ``points``/``codes`` are the context word's path."""
+def sg_hierarchical_step(W_in, W_nodes, input_lock, center, points, codes, depth, context, lr,
+                         h, grad_h):
+    """Skip-Gram, one (centre, context) pair: h = v_center, follow ``context``'s path."""
     copy_row(W_in, center, h)  # (d,)
-    loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
+    loss = hierarchical_step(W_nodes, h, points, codes, depth, context, lr, grad_h)
     add_to_row(-lr * input_lock[center], grad_h, W_in, center)
     return loss
 
 
 @kernel
-def cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, lr, h, grad_h,
-                           exact_mean_gradient):
-    """CBOW, one centre word: h = mean of the context vectors; the path is the centre word's."""
+def cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, depth, target, lr,
+                           h, grad_h, exact_mean_gradient):
+    """CBOW, one centre word: h = mean of the context vectors, follow ``target``'s path."""
     mean_of_rows(W_in, context, h)
-    loss = hierarchical_step(W_nodes, h, points, codes, lr, grad_h)
+    loss = hierarchical_step(W_nodes, h, points, codes, depth, target, lr, grad_h)
     spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
     return loss
 
@@ -100,10 +104,8 @@ def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last
             for j in range(lo, hi):
                 if j == i:
                     continue
-                word = sentence[j]
-                loss += sg_hierarchical_step(W_in, W_nodes, input_lock, sentence[i],
-                                             points[word, :depth[word]],
-                                             codes[word, :depth[word]], lr, h, grad_h)
+                loss += sg_hierarchical_step(W_in, W_nodes, input_lock, sentence[i], points,
+                                             codes, depth, sentence[j], lr, h, grad_h)
                 predictions += 1
     return loss, predictions, kept
 
@@ -132,9 +134,7 @@ def train_cbow_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, la
             c = gather_context(sentence, i, lo, hi, context)
             if c == 0:
                 continue
-            word = sentence[i]
-            loss += cbow_hierarchical_step(W_in, W_nodes, input_lock, context[:c],
-                                           points[word, :depth[word]], codes[word, :depth[word]],
-                                           lr, h, grad_h, exact_mean_gradient)
+            loss += cbow_hierarchical_step(W_in, W_nodes, input_lock, context[:c], points, codes,
+                                           depth, sentence[i], lr, h, grad_h, exact_mean_gradient)
             predictions += 1
     return loss, predictions, kept

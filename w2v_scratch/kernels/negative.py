@@ -72,6 +72,8 @@ def negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g):
     for k in range(negatives.shape[0]):
         p_k, g[k + 1] = label_probability_and_gradient(row_dot(W_out, negatives[k], h), 0.0)
         probability *= p_k  # L = -log Π_n P(y_n | u_n·h)
+    # 1 + K factors underflow only if the scores reach hundreds, i.e. training has diverged:
+    # the loss is then inf and the trainer reports it.
     grad_h[:] = 0.0
     add_row_to(g[0], W_out, target, grad_h)
     for k in range(negatives.shape[0]):
