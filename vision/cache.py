@@ -1,0 +1,128 @@
+"""FeatureCache: features computed once per (model, preprocessing, file version).
+
+Layout of the cache folder::
+
+    DIRECTORY/<model sha256[:16]>-preprocess<version>/
+        chunk-000001.npy    float32 (B, 2048), one row per image of one batch
+        chunk-000001.json   its manifest: model sha256, preprocessing version, and for
+                            each row the image's absolute path, size and mtime_ns
+        chunk-000002.npy ...
+
+Each batch adds a chunk, written atomically (.npy first, then the .json that makes it
+visible), so an interrupted run keeps every finished batch and the next run resumes.
+An entry counts only while the image file keeps its size and mtime; a later chunk
+overrides an earlier one for the same path. One writer at a time per folder.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write
+from .preprocess import PREPROCESS_VERSION
+
+
+def _file_version(path):
+    """``(size, mtime_ns)`` of a file, or None if it cannot be stat'ed."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+class FeatureCache:
+    """Image features on disk, keyed by model sha256, preprocessing version and file version.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created when the first features are stored.
+
+    Examples
+    --------
+    >>> cache = FeatureCache("runs/features")                       # doctest: +SKIP
+    >>> features = ImageEncoder().encode(paths, cache=cache)         # doctest: +SKIP
+    """
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def _folder(self, model_sha256):
+        return self.directory / f"{model_sha256[:16]}-preprocess{PREPROCESS_VERSION}"
+
+    def _manifests(self, model_sha256):
+        """Yield ``(chunk .npy path, manifest dict)`` of the chunks for this model, oldest first."""
+        folder = self._folder(model_sha256)
+        if not folder.is_dir():
+            return
+        for manifest_path in sorted(folder.glob("chunk-*.json")):
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            key = (manifest["model_sha256"], manifest["preprocess_version"])
+            if key == (model_sha256, PREPROCESS_VERSION):
+                yield manifest_path.with_suffix(".npy"), manifest
+
+    def lookup(self, paths, model_sha256):
+        """Features stored for the unchanged files among ``paths``.
+
+        Parameters
+        ----------
+        paths : list of str
+        model_sha256 : str
+            sha256 of the model file (:attr:`vision.ResNetModel.sha256`).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            For each path with a valid entry, its ``(2048,)`` float32 row, bit for bit as stored.
+        """
+        wanted = {os.path.abspath(p): p for p in paths}
+        locations = {}  # absolute path -> (chunk file, row, (size, mtime_ns)); later chunks win
+        for chunk_path, manifest in self._manifests(model_sha256):
+            for row, entry in enumerate(manifest["files"]):
+                if entry["path"] in wanted:
+                    version = (entry["size"], entry["mtime_ns"])
+                    locations[entry["path"]] = (chunk_path, row, version)
+        chunks, found = {}, {}
+        for absolute, (chunk_path, row, version) in locations.items():
+            if _file_version(absolute) != version:
+                continue
+            if chunk_path not in chunks:
+                chunks[chunk_path] = np.load(chunk_path, allow_pickle=False)  # (B, 2048)
+            found[wanted[absolute]] = chunks[chunk_path][row]
+        return found
+
+    def add(self, paths, features, model_sha256):
+        """Store the features of one batch as a new chunk.
+
+        Parameters
+        ----------
+        paths : list of str
+        features : numpy.ndarray
+            float32, ``(len(paths), 2048)``.
+        model_sha256 : str
+        """
+        entries, rows = [], []
+        for row, path in enumerate(paths):
+            version = _file_version(path)
+            if version is not None:  # None: the file was deleted since it was read
+                size, mtime_ns = version
+                entries.append({"path": os.path.abspath(path), "size": size, "mtime_ns": mtime_ns})
+                rows.append(row)
+        folder = self._folder(model_sha256)
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.stem.removeprefix("chunk-")) for p in folder.glob("chunk-*.json")]
+        chunk = folder / f"chunk-{max(numbers, default=0) + 1:06d}"
+        manifest = {
+            "model_sha256": model_sha256,
+            "preprocess_version": PREPROCESS_VERSION,
+            "files": entries,
+        }
+        kept = np.ascontiguousarray(features[rows], dtype=np.float32)  # (len(rows), 2048)
+        atomic_write(
+            chunk.with_suffix(".npy"), lambda file: np.save(file, kept, allow_pickle=False)
+        )
+        text = json.dumps(manifest, indent=1).encode("utf-8")
+        atomic_write(chunk.with_suffix(".json"), lambda file: file.write(text))
