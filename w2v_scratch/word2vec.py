@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import kernels
 from .corpus import read_corpus
