@@ -86,9 +86,9 @@ class Flickr8k:
     FileNotFoundError
         The folder, ``images/``, the caption file or a split file is missing.
     ValueError
-        A malformed line (file and line number named), a caption number given twice, a
+        A malformed line or bytes that are not UTF-8, a caption number given twice, a
         split image listed twice or in two splits, or a split image without its file
-        or without exactly 5 captions.
+        or without exactly 5 captions; the message names the file and line.
     """
 
     def __init__(self, root=None):
@@ -134,19 +134,28 @@ class Flickr8k:
         return self.split(split).captions
 
     def _check_splits(self):
+        """ValueError naming the split file and line of the first image that does not fit."""
         seen = {}
-        for name, image_ids in self._split_ids.items():
-            for image in image_ids:
+        for name, line_of_image in self._split_ids.items():
+            path = self.root / SPLIT_FILES[name]
+            for image, line_number in line_of_image.items():
+                where = f"{path}:{line_number}"
                 if image in seen:
-                    raise ValueError(f"image {image} is listed in both {seen[image]} and {name}")
-                seen[image] = name
+                    first_name, first_where = seen[image]
+                    raise ValueError(
+                        f"{where}: image {image} is listed in both {first_name} and {name}"
+                        f" (first at {first_where})"
+                    )
+                seen[image] = name, where
                 if image not in self._image_files:
-                    raise ValueError(f"{name} image {image} has no file in {self.root / 'images'}")
+                    raise ValueError(
+                        f"{where}: {name} image {image} has no file in {self.root / 'images'}"
+                    )
                 n_captions = len(self.captions_by_image.get(image, []))
                 if n_captions != CAPTIONS_PER_IMAGE:
                     raise ValueError(
-                        f"{name} image {image} has {n_captions} captions in {CAPTION_FILE},"
-                        f" expected {CAPTIONS_PER_IMAGE}"
+                        f"{where}: {name} image {image} has {n_captions} captions in"
+                        f" {CAPTION_FILE}, expected {CAPTIONS_PER_IMAGE}"
                     )
 
     def _find_anomalies(self):
@@ -180,10 +189,21 @@ def _resolve_root(root):
 
 
 def _lines(path):
-    """Lines of a text file with their 1-based numbers (a final newline is optional)."""
+    """Lines of a text file with their 1-based numbers (a final newline is optional).
+
+    ValueError naming the line and byte offset if the file is not UTF-8.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"Flickr8k file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_number = data[: error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}:{line_number}: byte offset {error.start}: not valid UTF-8 ({error.reason});"
+            " re-encode the file as UTF-8"
+        ) from None
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the empty string after a trailing newline is not a line
@@ -209,7 +229,7 @@ def _read_captions(path):
 
 
 def _read_split(path):
-    """Image ids of a split file, in file order."""
+    """``{image id: line number}`` of a split file, in file order."""
     first_line = {}
     for line_number, line in _lines(path):
         image = line.strip()
@@ -223,4 +243,4 @@ def _read_split(path):
                 f"{path}:{line_number}: {image} already listed on line {first_line[image]}"
             )
         first_line[image] = line_number
-    return list(first_line)  # dicts keep insertion (file) order
+    return first_line  # dicts keep insertion (file) order

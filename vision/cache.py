@@ -16,11 +16,13 @@ overrides an earlier one for the same path. One writer at a time per folder.
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_write
+from .model import FEATURE_DIM
 from .preprocess import PREPROCESS_VERSION
 
 
@@ -58,11 +60,16 @@ class FeatureCache:
         folder = self._folder(model_sha256)
         if not folder.is_dir():
             return
-        for manifest_path in sorted(folder.glob("chunk-*.json")):
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            key = (manifest["model_sha256"], manifest["preprocess_version"])
+        for manifest_path in sorted(folder.glob("chunk-*.json"), key=_chunk_number):
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+                key = (manifest["model_sha256"], manifest["preprocess_version"])
+                entries = [(e["path"], (e["size"], e["mtime_ns"])) for e in manifest["files"]]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                _skip(manifest_path, f"unreadable manifest ({error!r})")
+                continue
             if key == (model_sha256, PREPROCESS_VERSION):
-                yield manifest_path.with_suffix(".npy"), manifest
+                yield manifest_path.with_suffix(".npy"), entries
 
     def lookup(self, paths, model_sha256):
         """Features stored for the unchanged files among ``paths``.
@@ -80,18 +87,20 @@ class FeatureCache:
         """
         wanted = {os.path.abspath(p): p for p in paths}
         locations = {}  # absolute path -> (chunk file, row, (size, mtime_ns)); later chunks win
-        for chunk_path, manifest in self._manifests(model_sha256):
-            for row, entry in enumerate(manifest["files"]):
-                if entry["path"] in wanted:
-                    version = (entry["size"], entry["mtime_ns"])
-                    locations[entry["path"]] = (chunk_path, row, version)
+        rows_of = {}  # chunk file -> number of rows its manifest lists
+        for chunk_path, entries in self._manifests(model_sha256):
+            rows_of[chunk_path] = len(entries)
+            for row, (path, version) in enumerate(entries):
+                if path in wanted:
+                    locations[path] = (chunk_path, row, version)
         chunks, found = {}, {}
         for absolute, (chunk_path, row, version) in locations.items():
             if _file_version(absolute) != version:
                 continue
             if chunk_path not in chunks:
-                chunks[chunk_path] = np.load(chunk_path, allow_pickle=False)  # (B, 2048)
-            found[wanted[absolute]] = chunks[chunk_path][row]
+                chunks[chunk_path] = _load_chunk(chunk_path, rows_of[chunk_path])
+            if chunks[chunk_path] is not None:
+                found[wanted[absolute]] = chunks[chunk_path][row]
         return found
 
     def add(self, paths, features, model_sha256):
@@ -126,3 +135,33 @@ class FeatureCache:
         )
         text = json.dumps(manifest, indent=1).encode("utf-8")
         atomic_write(chunk.with_suffix(".json"), lambda file: file.write(text))
+
+
+def _chunk_number(manifest_path):
+    return int(manifest_path.stem.removeprefix("chunk-"))
+
+
+def _skip(path, cause):
+    warnings.warn(f"feature cache: ignoring {path}: {cause}; its images will be recomputed",
+                  stacklevel=3)
+
+
+def _load_chunk(chunk_path, n_rows):
+    """The (n_rows, 2048) features of one chunk, or None (with a warning) if damaged.
+
+    A damaged chunk is a cache miss, never an error and never wrong features: it must
+    load without pickle, have the manifest's number of rows and finite values.
+    """
+    try:
+        features = np.load(chunk_path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        _skip(chunk_path, f"unreadable ({error})")
+        return None
+    if features.dtype != np.float32 or features.shape != (n_rows, FEATURE_DIM):
+        _skip(chunk_path, f"holds {features.dtype} {features.shape}, expected float32 "
+                          f"({n_rows}, {FEATURE_DIM})")
+        return None
+    if not np.isfinite(features).all():
+        _skip(chunk_path, "holds NaN or infinite values")
+        return None
+    return features

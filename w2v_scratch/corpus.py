@@ -85,11 +85,17 @@ class _Encoder:
 
 
 def _decode(decoder, chunk, path, bytes_before, lines_before, final=False):
+    """Decode the next ``chunk``; ValueError with the line and file offset of a bad byte.
+
+    The decoder may hold the first bytes of a character cut by the previous chunk;
+    the error's position counts from those bytes (which hold no newline).
+    """
+    pending = decoder.getstate()[0]
     try:
         return decoder.decode(chunk, final)
     except UnicodeDecodeError as error:
-        offset = bytes_before + error.start
-        line = lines_before + chunk[:max(error.start, 0)].count(b"\n") + 1
+        offset = bytes_before - len(pending) + error.start
+        line = lines_before + (pending + chunk)[:max(error.start, 0)].count(b"\n") + 1
         raise ValueError(f"{path}: line {line}, byte offset {offset}: not valid UTF-8 "
                          f"({error.reason}); re-encode the file as UTF-8") from None
 

@@ -19,7 +19,9 @@ import io
 import itertools
 import json
 import logging
+import math
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -467,18 +469,21 @@ class KeyedVectors:
 
     @classmethod
     def load(cls, path):
-        """Read a file written by :meth:`save`; ValueError naming the file if malformed."""
+        """Read a file written by :meth:`save`; ValueError naming the file if malformed.
+
+        Nothing is unpickled (object arrays are refused) and no member is read before
+        its header is checked against the bytes it holds, so a damaged or hostile file
+        cannot make the loader allocate more than the file's own size.
+        """
         with open(path, "rb") as stream:
             try:
-                archive = np.load(stream, allow_pickle=False)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                archive = zipfile.ZipFile(stream)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
                 raise ValueError(f"{path}: not a KeyedVectors .npz file ({exc})") from None
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError(f"{path}: not a KeyedVectors .npz file (a single array)")
             with archive:
                 try:
                     return cls(**_read_members(archive))
-                except (ValueError, KeyError, zipfile.BadZipFile) as exc:
+                except _NPZ_ERRORS as exc:
                     raise ValueError(f"{path}: {exc}") from None
 
 
@@ -524,24 +529,66 @@ def _checked_counts(counts, n_keys):
     return counts.astype(np.int64)
 
 
+#: What reading a damaged archive can raise besides ValueError: zipfile's own errors,
+#: OSError (a seek outside the file), an unknown compression method, deep JSON.
+_NPZ_ERRORS = (
+    ValueError,
+    KeyError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RecursionError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
+def _read_member(archive, name):
+    """The array ``<name>.npy`` of a zip archive, read without pickle.
+
+    ValueError for an object array (it would need pickle), an unknown .npy version,
+    or a header announcing more data than the member holds.
+    """
+    info = archive.getinfo(f"{name}.npy")
+    with archive.open(info) as member:  # first pass: the header only
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"member {name}: unsupported .npy version {version}")
+    if dtype.hasobject:
+        raise ValueError(f"member {name}: Object arrays are refused (they need pickle)")
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > info.file_size:
+        raise ValueError(
+            f"member {name}: its header announces {claimed} bytes of data but the"
+            f" member holds {info.file_size} bytes"
+        )
+    with archive.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
+
+
 def _read_members(archive):
-    """Constructor arguments from an opened ``.npz``; ValueError on anything unexpected."""
-    missing = {"format_version", "keys", "vectors"} - set(archive.files)
+    """Constructor arguments from an opened ``.npz`` zip; ValueError on anything unexpected."""
+    names = {name.removesuffix(".npy") for name in archive.namelist() if name.endswith(".npy")}
+    missing = {"format_version", "keys", "vectors"} - names
     if missing:
         raise ValueError(f"missing member(s) {sorted(missing)}")
-    version = archive["format_version"]
+    version = _read_member(archive, "format_version")
     if version.shape != () or version.dtype.kind not in "iu" or version != _FORMAT_VERSION:
         raise ValueError(f"format_version {version!r}; this code reads {_FORMAT_VERSION}")
-    keys = archive["keys"]
+    keys = _read_member(archive, "keys")
     if keys.shape != () or keys.dtype.kind != "U":
         raise ValueError(f"keys must be one unicode string (JSON); got {keys.dtype} {keys.shape}")
     index_to_key = json.loads(str(keys))
     if not isinstance(index_to_key, list):
         raise ValueError("keys must hold a JSON list of strings")
-    vectors = archive["vectors"]
+    vectors = _read_member(archive, "vectors")
     if vectors.dtype != np.float32:
         raise ValueError(f"vectors must be float32; got {vectors.dtype}")
-    counts = archive["counts"] if "counts" in archive.files else None
+    counts = _read_member(archive, "counts") if "counts" in names else None
     return {"vectors": vectors, "index_to_key": index_to_key, "counts": counts}
 
 

@@ -141,20 +141,17 @@ def read_word2vec(path, binary=False, limit=None):
     """
     path = Path(path)
     with open_binary(path) as stream:
-        try:
-            n_rows, dim, header_bytes = _read_header(stream, path)
-            n_wanted = n_rows if limit is None else min(n_rows, limit)
-            if binary:
-                _check_binary_fits(path, header_bytes, n_wanted, dim)
-                keys, rows, end = _read_binary_rows(stream, path, n_wanted, dim, header_bytes)
-                if n_wanted == n_rows:
-                    _check_binary_ends(stream, path, n_rows, end)
-            else:
-                keys, rows = _read_text_rows(stream, path, n_wanted, dim)
-                if n_wanted == n_rows:
-                    _check_text_ends(stream, path, n_rows, dim)
-        except _GZIP_ERRORS as exc:  # rows say where; this catches the rest
-            raise ValueError(f"{path}: damaged or truncated gzip data ({exc})") from None
+        n_rows, dim, header_bytes = _read_header(stream, path)
+        n_wanted = n_rows if limit is None else min(n_rows, limit)
+        if binary:
+            _check_binary_fits(path, header_bytes, n_wanted, dim)
+            keys, rows, end = _read_binary_rows(stream, path, n_wanted, dim, header_bytes)
+            if n_wanted == n_rows:
+                _check_binary_ends(stream, path, n_rows, end)
+        else:
+            keys, rows = _read_text_rows(stream, path, n_wanted, dim)
+            if n_wanted == n_rows:
+                _check_text_ends(stream, path, n_rows, dim)
     vectors = np.vstack(rows) if rows else np.empty((0, dim), dtype=np.float32)  # (V, d)
     return keys, vectors
 
@@ -163,9 +160,19 @@ def _format_error(path, where, cause):
     return ValueError(f"{path}: {where}: {cause}")
 
 
+@contextlib.contextmanager
+def _gzip_errors_at(path, where):
+    """Turn what gzip raises on damaged data into a ValueError naming ``where``."""
+    try:
+        yield
+    except _GZIP_ERRORS as exc:
+        raise _format_error(path, where, f"damaged or truncated gzip data ({exc})") from None
+
+
 def _read_header(stream, path):
     """Parse the ``V d`` first line; return (V, d, bytes the line takes)."""
-    line = stream.readline(_MAX_HEADER_BYTES)
+    with _gzip_errors_at(path, "line 1"):
+        line = stream.readline(_MAX_HEADER_BYTES)
     fields = line.split()
     if not line.endswith(b"\n") or len(fields) != 2 or not all(field.isdigit() for field in fields):
         shown = line[:40].decode("utf-8", "replace")
@@ -243,7 +250,8 @@ def _check_text_ends(stream, path, n_rows, dim):
     """ValueError if anything but blank lines follows the ``n_rows`` rows."""
     max_line_bytes = _MAX_WORD_BYTES + 64 * dim
     for line_no in itertools.count(n_rows + 2):
-        line = stream.readline(max_line_bytes)
+        with _gzip_errors_at(path, f"line {line_no}"):
+            line = stream.readline(max_line_bytes)
         if not line:
             return
         if line.strip():
@@ -273,12 +281,13 @@ def _read_binary_rows(stream, path, n_rows, dim, offset):
     vector_bytes = _FLOAT_BYTES * dim
     keys, rows, first_seen = [], [], {}
     for _ in range(n_rows):
-        offset += _skip_newlines(stream)
+        with _gzip_errors_at(path, f"byte offset {offset}"):
+            offset += _skip_newlines(stream)
         where = f"byte offset {offset}"
         try:
             word_bytes = _read_word_bytes(stream)
             word = word_bytes.decode("utf-8")
-            data = stream.read(vector_bytes)
+            data = _read_at_most(stream, vector_bytes)
             if len(data) < vector_bytes:
                 raise ValueError(f"the file ends inside the vector of {word!r}")
             vector = np.frombuffer(data, dtype=_BINARY_DTYPE).astype(np.float32)  # (d,)
@@ -293,6 +302,21 @@ def _read_binary_rows(stream, path, n_rows, dim, offset):
         rows.append(vector)
         offset += len(word_bytes) + 1 + vector_bytes
     return keys, rows, offset
+
+
+def _read_at_most(stream, size):
+    """``stream.read(size)`` in 1 MiB pieces: memory follows the data, not ``size``.
+
+    A damaged header can announce a vector size of 10^12; ``read`` would allocate it.
+    """
+    pieces = []
+    while size > 0:
+        piece = stream.read(min(size, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        size -= len(piece)
+    return b"".join(pieces)
 
 
 def _skip_newlines(stream):
@@ -320,7 +344,9 @@ def _read_word_bytes(stream):
 
 def _check_binary_ends(stream, path, n_rows, offset):
     """ValueError if anything but newlines follows the ``n_rows`` rows."""
-    offset += _skip_newlines(stream)
-    if stream.read(1):
+    with _gzip_errors_at(path, f"byte offset {offset}"):
+        offset += _skip_newlines(stream)
+        more = stream.read(1)
+    if more:
         cause = f"more data than the {n_rows} vectors the header announces"
         raise _format_error(path, f"byte offset {offset}", cause)
