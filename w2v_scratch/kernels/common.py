@@ -25,6 +25,13 @@ def kernel(func):
     return njit(nogil=True, cache=True, fastmath=FASTMATH)(func)
 
 
+def inlined(func):
+    """Like :func:`kernel`, and inlined into its callers by Numba itself: for the small
+    functions called once per row or per random number, where a call costs as much as
+    the work (LLVM does not inline across Numba's separately compiled functions)."""
+    return njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")(func)
+
+
 # ------------------------------------------------------------------------- vector arithmetic
 
 
@@ -34,7 +41,7 @@ def kernel(func):
 # counter for every row they touch.
 
 
-@kernel
+@inlined
 def row_dot(W, i, x):
     """W[i]·x for a (d,) vector x (d >= 1), accumulated in W's precision."""
     acc = W[i, 0] * x[0]
@@ -43,7 +50,7 @@ def row_dot(W, i, x):
     return acc
 
 
-@kernel
+@inlined
 def add_row_to(scale, W, i, y):
     """y += scale W[i], in place (``scale`` is cast to y's precision)."""
     scale = y.dtype.type(scale)
@@ -51,7 +58,7 @@ def add_row_to(scale, W, i, y):
         y[k] += scale * W[i, k]
 
 
-@kernel
+@inlined
 def add_to_row(scale, x, W, i):
     """W[i] += scale x, in place (``scale`` is cast to W's precision)."""
     scale = W.dtype.type(scale)
@@ -59,7 +66,7 @@ def add_to_row(scale, x, W, i):
         W[i, k] += scale * x[k]
 
 
-@kernel
+@inlined
 def backpropagate_row(g, lr, W, i, h, grad_h):
     """For a score W[i]·h with ∂L/∂score = g, in one pass over the row:
 
@@ -73,14 +80,14 @@ def backpropagate_row(g, lr, W, i, h, grad_h):
         W[i, k] += step * h[k]
 
 
-@kernel
+@inlined
 def copy_row(W, i, out):
     """out = W[i]."""
     for k in range(out.shape[0]):
         out[k] = W[i, k]
 
 
-@kernel
+@inlined
 def label_probability_and_gradient(score, label):
     """Probability of ``label`` (0 or 1) under a logistic model, and the loss gradient.
 
@@ -108,7 +115,7 @@ TINY_PROBABILITY = 1e-250
 # ---------------------------------------------------------------------------- random stream
 
 
-@kernel
+@inlined
 def next_random(state):
     """Advance word2vec.c's linear congruential generator and return 32 fresh bits.
 
@@ -119,7 +126,7 @@ def next_random(state):
     return (state[0] >> np.uint64(16)) & np.uint64(0xFFFFFFFF)
 
 
-@kernel
+@inlined
 def uniform(state):
     """A float in [0, 1) with 32 random bits."""
     return next_random(state) * (1.0 / 4294967296.0)
