@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import PIL
+from _machine import cpu_model
 
 from vision import ImageEncoder, load_model
 from vision.encoder import load_tensor
@@ -33,15 +34,6 @@ from vision.model import default_thread_count
 
 RESULTS = Path(__file__).parent / "results" / "vision_speed.md"
 
-
-def cpu_model():
-    """The CPU's marketing name from /proc/cpuinfo (or platform.processor elsewhere)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def load_average():
