@@ -49,6 +49,7 @@ from pathlib import Path
 import gensim
 import numba
 import numpy as np
+from _machine import cpu_model
 from gensim.models.word2vec import FAST_VERSION
 from threadpoolctl import threadpool_limits
 
@@ -64,15 +65,6 @@ MODES = [("SG", 1, "negative"), ("SG", 1, "hierarchical"),
 SOFTMAX_VOCABULARY = 5000
 TARGET = 0.8  # issue #3: ours >= 0.8x gensim single-threaded in every NS/HS mode
 
-
-def cpu_model():
-    """The CPU's name from /proc/cpuinfo (or platform.processor elsewhere)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def machine_description():
