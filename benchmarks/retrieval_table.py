@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _report import write_report
 
 from retrieval.cache import cache_dir, load_or_train_word_vectors
 from retrieval.demo import (
@@ -190,8 +191,7 @@ def main():
     if args.fast and args.output == RESULTS:
         log("--fast: not overwriting the full results (give --output to keep them)")
         return
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report, encoding="utf-8")
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import PIL
-from _machine import cpu_model
+from _report import cpu_model, write_report
 
 from vision import ImageEncoder, load_model
 from vision.encoder import load_tensor
@@ -149,8 +149,7 @@ def main():
         ]
     )
     print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report, encoding="utf-8")
+    write_report(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from pathlib import Path
 import gensim
 import numba
 import numpy as np
-from _machine import cpu_model
+from _report import cpu_model, write_report
 from gensim.models.word2vec import FAST_VERSION
 from threadpoolctl import threadpool_limits
 
@@ -179,13 +179,6 @@ def softmax_rows(sentences, repeats):
     return rows
 
 
-def write_atomically(path, text):
-    """Write a temporary file next to ``path``, then rename it: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -251,7 +244,7 @@ def main():
         "",
     ])
     print(report)
-    write_atomically(RESULTS, report)
+    write_report(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -74,4 +74,7 @@ def test_notebook_runs_in_fast_mode(notebook, tmp_path, monkeypatch):
                                      resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()
     client.execute()  # raises CellExecutionError (with the cell's traceback) on any error
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code_cells and all(cell.execution_count for cell in code_cells), "a cell did not run"
+    assert not [out for cell in code_cells for out in cell.outputs if out.output_type == "error"]
     print(f"\n{notebook.name}: fast mode ran in {time.perf_counter() - start:.0f} s")
