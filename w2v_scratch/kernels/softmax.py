@@ -44,29 +44,31 @@ def softmax_step(W_out, h, targets, lr, grad_h, z):
 
     Forward: z = U h, log p = z - max z - log Σ exp(z - max z).
     Backward, row by row: dz_i = C p_i - #{o: o = i}; grad_h += dz_i u_i; u_i -= lr dz_i h.
-    ``z`` is a (V,) float64 scratch buffer.
+    ``z`` is a (V,) scratch buffer of U's precision: the V exponentials are the step's
+    only transcendental work, and in float32 they cost about half of float64's.
     """
-    vocabulary_size = W_out.shape[0]
+    vocabulary_size, n_targets = W_out.shape[0], targets.shape[0]
     z_max = -np.inf
     for i in range(vocabulary_size):  # z = U h   (V,)
         z[i] = row_dot(W_out, i, h)
         z_max = max(z_max, z[i])
     loss = 0.0
-    for t in range(targets.shape[0]):  # - log p[o] = - (z_o - max z) + log Σ_j e^{z_j - max z}
+    for t in range(n_targets):  # - log p[o] = - (z_o - max z) + log Σ_j e^{z_j - max z}
         loss -= z[targets[t]] - z_max
+    z_max = z.dtype.type(z_max)
     total = 0.0
-    for i in range(vocabulary_size):
+    for i in range(vocabulary_size):  # z <- e^{z - max z}   (V,), Σ accumulated in float64
         z[i] = math.exp(z[i] - z_max)
         total += z[i]
-    loss += targets.shape[0] * math.log(total)
-    count = targets.shape[0] / total
-    for i in range(vocabulary_size):  # dz = C p   (V,)
-        z[i] *= count
-    for t in range(targets.shape[0]):  # dz -= Σ_o e_o
-        z[targets[t]] -= 1.0
+    loss += n_targets * math.log(total)
+    # dz = C p - Σ_o e_o = (C / total) (e^{z - max z} - (total / C) Σ_o e_o): subtract the
+    # targets here, and let the backward pass multiply by C / total.
+    for t in range(n_targets):
+        z[targets[t]] -= total / n_targets
+    scale = n_targets / total
     grad_h[:] = 0.0
     for i in range(vocabulary_size):  # fused: grad_h = Uᵀ dz ; U -= lr dz hᵀ
-        backpropagate_row(z[i], lr, W_out, i, h, grad_h)
+        backpropagate_row(scale * z[i], lr, W_out, i, h, grad_h)
     return loss
 
 
@@ -108,7 +110,7 @@ def train_sg_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_
     contexts = np.empty(2 * window, np.int32)
     h = np.empty(W_in.shape[1], W_in.dtype)
     grad_h = np.empty(W_in.shape[1], W_in.dtype)
-    z = np.empty(W_out.shape[0], np.float64)
+    z = np.empty(W_out.shape[0], W_out.dtype)
     loss, predictions, kept = 0.0, 0, 0
     for s in range(first, last):
         lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
@@ -140,7 +142,7 @@ def train_cbow_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, kee
     target = np.empty(1, np.int32)
     h = np.empty(W_in.shape[1], W_in.dtype)
     grad_h = np.empty(W_in.shape[1], W_in.dtype)
-    z = np.empty(W_out.shape[0], np.float64)
+    z = np.empty(W_out.shape[0], W_out.dtype)
     loss, predictions, kept = 0.0, 0, 0
     for s in range(first, last):
         lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
