@@ -411,6 +411,31 @@ def test_changed_file_or_other_model_is_a_miss(tmp_path, tiny, encoder):
     assert counting.images == 2
 
 
+def test_two_writers_that_pick_the_same_chunk_number_never_mix_their_files(tmp_path, tiny,
+                                                                           monkeypatch):
+    """Two processes filling one cache folder: both see the same chunks and so pick the same
+    next number. Each must still read back its own features (unique chunk names), and an
+    older ``chunk-<n>.json`` name or a stray file must not break the folder."""
+    import vision.cache
+
+    cache = FeatureCache(tmp_path / "cache")
+    model = ImageEncoder(tiny[0], progress=False).model_
+    folder = cache._folder(model.sha256)
+    folder.mkdir(parents=True)
+    (folder / "chunk-notes.json").write_text("{}")  # not the cache's: ignored
+    real_stem = vision.cache._new_chunk_stem
+    frozen = real_stem(folder)  # what both writers compute from the same folder state
+    monkeypatch.setattr(vision.cache, "_new_chunk_stem",
+                        lambda folder: frozen[:13] + real_stem(folder)[13:])
+    red, blue = save_colour(tmp_path / "red.png", RED), save_colour(tmp_path / "blue.png", BLUE)
+    cache.add([red], np.full((1, 2048), 1.0, np.float32), model.sha256)
+    cache.add([blue], np.full((1, 2048), 2.0, np.float32), model.sha256)
+    manifests = sorted(path.name for path in folder.glob("chunk-0*.json"))
+    assert len(manifests) == 2 and manifests[0][:13] == manifests[1][:13]  # same number
+    found = cache.lookup([red, blue], model.sha256)
+    assert found[red][0] == 1.0 and found[blue][0] == 2.0
+
+
 def test_manifest_records_model_preprocessing_and_file_versions(tmp_path, encoder):
     path = save_colour(tmp_path / "a.png", RED)
     encoder.encode([path], cache=FeatureCache(tmp_path / "cache"))

@@ -3,19 +3,23 @@
 Layout of the cache folder::
 
     DIRECTORY/<model sha256[:16]>-preprocess<version>/
-        chunk-000001.npy    float32 (B, 2048), one row per image of one batch
-        chunk-000001.json   its manifest: model sha256, preprocessing version, and for
-                            each row the image's absolute path, size and mtime_ns
-        chunk-000002.npy ...
+        chunk-000001-<writer>.npy    float32 (B, 2048), one row per image of one batch
+        chunk-000001-<writer>.json   its manifest: model sha256, preprocessing version, and
+                                     for each row the image's absolute path, size, mtime_ns
+        chunk-000002-<writer>.npy ...
 
 Each batch adds a chunk, written atomically (.npy first, then the .json that makes it
 visible), so an interrupted run keeps every finished batch and the next run resumes.
 An entry counts only while the image file keeps its size and mtime; a later chunk
-overrides an earlier one for the same path. One writer at a time per folder.
+overrides an earlier one for the same path. Several processes may write to one folder
+at once: ``<writer>`` (process id and random bits) makes every chunk name unique, so two
+writers that pick the same number never pair one's .npy with the other's manifest.
 """
 
 import json
 import os
+import re
+import secrets
 import warnings
 from pathlib import Path
 
@@ -60,7 +64,7 @@ class FeatureCache:
         folder = self._folder(model_sha256)
         if not folder.is_dir():
             return
-        for manifest_path in sorted(folder.glob("chunk-*.json"), key=_chunk_number):
+        for manifest_path in _manifest_paths(folder):
             try:
                 manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
                 key = (manifest["model_sha256"], manifest["preprocess_version"])
@@ -122,8 +126,7 @@ class FeatureCache:
                 rows.append(row)
         folder = self._folder(model_sha256)
         folder.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.stem.removeprefix("chunk-")) for p in folder.glob("chunk-*.json")]
-        chunk = folder / f"chunk-{max(numbers, default=0) + 1:06d}"
+        chunk = folder / _new_chunk_stem(folder)
         manifest = {
             "model_sha256": model_sha256,
             "preprocess_version": PREPROCESS_VERSION,
@@ -137,8 +140,22 @@ class FeatureCache:
         atomic_write(chunk.with_suffix(".json"), lambda file: file.write(text))
 
 
-def _chunk_number(manifest_path):
-    return int(manifest_path.stem.removeprefix("chunk-"))
+_CHUNK_NAME = re.compile(r"chunk-(\d+)(-[0-9a-f]+-[0-9a-f]+)?\.json")
+
+
+def _manifest_paths(folder):
+    """The chunk manifests of ``folder``, oldest first (by number, then name); files
+    with other names are not the cache's and are left alone."""
+    numbered = [(int(match[1]), path.name, path) for path in folder.glob("chunk-*.json")
+                if (match := _CHUNK_NAME.fullmatch(path.name))]
+    return [path for _, _, path in sorted(numbered)]
+
+
+def _new_chunk_stem(folder):
+    """``chunk-<n>-<pid>-<random>``: n one above the highest so far (the order in which
+    chunks override each other), the rest unique to this writer and call."""
+    numbers = [int(_CHUNK_NAME.fullmatch(path.name)[1]) for path in _manifest_paths(folder)]
+    return f"chunk-{max(numbers, default=0) + 1:06d}-{os.getpid():x}-{secrets.token_hex(4)}"
 
 
 def _skip(path, cause):
