@@ -39,7 +39,7 @@ from retrieval.demo import (
     word_vector_settings,
     word_vectors,
 )
-from retrieval.index import top_k
+from retrieval.metrics import k_occurrence, skewness
 from retrieval.pipeline import CrossModalRetriever
 from w2v_scratch import KeyedVectors
 
@@ -87,21 +87,17 @@ def random_word_vectors(kv, seed=0):
 
 def hub_occurrence(scores, k=10):
     """Hubness of the items ranked by ``scores`` (n_queries, n_items), after Radovanovic
-    et al. (2010): ``N_k(x)`` = how many queries have item ``x`` in their top ``k``.
+    et al. (2010): the skewness of the k-occurrence ``N_k`` (:func:`k_occurrence`: how
+    many queries have each item in their top ``k``; 0: no hubs, large: a few items are
+    in almost every result list) and the largest ``N_k`` (the biggest hub).
 
     Returns
     -------
     skewness : float
-        Skewness of the ``N_k`` distribution (0: no hubs; large: a few items are in
-        almost every result list).
     largest : int
-        The largest ``N_k`` (the biggest hub).
     """
-    _, top = top_k(scores, k)  # (n_queries, k)
-    occurrences = np.bincount(top.ravel(), minlength=scores.shape[1])  # (n_items,)
-    centred = occurrences - occurrences.mean()
-    skewness = np.mean(centred**3) / np.mean(centred**2) ** 1.5
-    return float(skewness), int(occurrences.max())
+    occurrences = k_occurrence(scores, k)  # (n_items,)
+    return skewness(occurrences), int(occurrences.max())
 
 
 def measure(name, kv, splits, features, **parameters):

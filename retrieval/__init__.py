@@ -15,10 +15,12 @@ from retrieval.fusion import alpha_sweep, concat, plot_alpha_sweep, weighted
 from retrieval.index import CosineIndex, l2_normalize
 from retrieval.metrics import (
     image_to_text_ranks,
+    k_occurrence,
     mean_rank,
     median_rank,
     rank_of_first_match,
     recall_at_k,
+    skewness,
     text_to_image_ranks,
 )
 from retrieval.pipeline import CrossModalRetriever, first_images, prepare_image_features
@@ -38,6 +40,7 @@ __all__ = [
     "concat",
     "first_images",
     "image_to_text_ranks",
+    "k_occurrence",
     "l2_normalize",
     "mean_rank",
     "median_rank",
@@ -45,6 +48,7 @@ __all__ = [
     "prepare_image_features",
     "rank_of_first_match",
     "recall_at_k",
+    "skewness",
     "text_to_image_ranks",
     "weighted",
 ]

@@ -10,9 +10,17 @@ their 5,000 captions (5 per image):
 A *rank* is 1-based: rank 1 means the first retrieved item is relevant. Ties in the
 similarity are broken by item position (the lower index first), the same rule as
 :class:`retrieval.index.CosineIndex`, so both routes give the same ranks.
+
+**Hubness** (Radovanović, Nanopoulos, Ivanović 2010, "Hubs in space"): in high
+dimensions a few items, *hubs*, are among the nearest neighbours of very many queries
+while many others are nobody's neighbour. The k-occurrence ``N_k(x)`` counts the queries
+that have item ``x`` in their top ``k`` (:func:`k_occurrence`); its distribution is
+right-skewed when there are hubs, and its :func:`skewness` measures how much.
 """
 
 import numpy as np
+
+from retrieval.index import top_k
 
 
 def rank_of_first_match(ranked_ids, relevant_ids):
@@ -132,6 +140,66 @@ def median_rank(ranks):
 def mean_rank(ranks):
     """Mean of the 1-based ranks (``meanR``; lower is better)."""
     return float(np.mean(_check_ranks(ranks)))
+
+
+def k_occurrence(scores, k=10):
+    """How often each item is among the ``k`` best items of a query: ``N_k(x)``.
+
+    ``N_k(x) = |{q : x is in the top k of query q}|``; ``sum_x N_k(x) = n_queries * k``,
+    so the mean of ``N_k`` is always ``n_queries * k / n_items``. Ties are broken by
+    the lower item position, as everywhere in this package.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_queries, n_items)
+        Higher is better (cosine, CSLS, ...): row ``q`` ranks the items for query ``q``.
+    k : int
+        ``1 <= k <= n_items``.
+
+    Returns
+    -------
+    ndarray of shape (n_items,), int64
+    """
+    scores = np.asarray(scores)
+    if scores.ndim != 2 or scores.size == 0:
+        raise ValueError(
+            f"scores must be a non-empty 2-D array (n_queries, n_items), got shape {scores.shape}"
+        )
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if not np.isfinite(scores).all():
+        raise ValueError("scores contain NaN or infinity")
+    if not (isinstance(k, int | np.integer) and 1 <= k <= scores.shape[1]):
+        raise ValueError(f"k must be an int between 1 and the {scores.shape[1]} items, got {k!r}")
+    _, top = top_k(scores, int(k))  # (n_queries, k)
+    return np.bincount(top.ravel(), minlength=scores.shape[1]).astype(np.int64)  # (n_items,)
+
+
+def skewness(values):
+    """Skewness ``E[(x - mu)^3] / sigma^3`` (population moments; ``scipy.stats.skew``).
+
+    0 for a symmetric distribution, positive when a long tail of large values (hubs, for
+    the k-occurrence) exists. A constant sample (every item equally often a neighbour,
+    no hubs at all) gives 0.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+
+    Returns
+    -------
+    float
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError("values contain NaN or infinity")
+    centred = values - values.mean()  # (n,)
+    variance = np.mean(centred**2)
+    if variance <= 1e-24 * max(1.0, float(np.mean(values**2))):
+        return 0.0
+    return float(np.mean(centred**3) / variance**1.5)
 
 
 def _check_ranks(ranks):

@@ -1,4 +1,5 @@
-"""Result grids: a caption with its top images, an image with its top captions.
+"""Result grids (a caption with its top images, an image with its top captions) and the
+k-occurrence histogram of hubness.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot: no GUI
 backend, no global state) and saved as PNG atomically.
@@ -7,8 +8,10 @@ backend, no global state) and saved as PNG atomically.
 import io
 import textwrap
 
+import numpy as np
 from PIL import Image
 
+from retrieval.metrics import skewness
 from vision.atomic import atomic_write
 
 FOUND_COLOUR = "tab:green"
@@ -93,6 +96,47 @@ def image_query_grid(image_path, results, relevant_image=None):
             transform=text_axes.transAxes,
         )
     return figure
+
+
+def k_occurrence_histogram(occurrences, k=10, title=None, ax=None):
+    """Histogram of the k-occurrence ``N_k`` of one or more rankings, to compare hubness.
+
+    One step line per entry of ``occurrences``, on a logarithmic count axis (hubs are the
+    long right tail); each legend label gives the skewness and the largest ``N_k``.
+
+    Parameters
+    ----------
+    occurrences : dict of str to array-like of shape (n_items,)
+        ``N_k`` of every item (:func:`retrieval.metrics.k_occurrence`), by label.
+    k : int
+        The ``k`` the counts were made with (for the axis label).
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Draw into these axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not occurrences:
+        raise ValueError("occurrences must hold at least one labelled N_k array")
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(6, 4), layout="constrained").add_subplot()
+    arrays = {label: np.asarray(counts) for label, counts in occurrences.items()}
+    largest = max(int(counts.max()) for counts in arrays.values())
+    width = -(-(largest + 1) // 40)  # integer bin width: at most 40 bins from 0 to the largest
+    bins = np.arange(0, largest + width + 1, width) - 0.5  # each bin holds whole counts
+    for label, counts in arrays.items():
+        ax.hist(counts, bins=bins, histtype="step", linewidth=1.8,
+                label=f"{label} (skewness {skewness(counts):.2f}, max {counts.max()})")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"N_{k}: number of queries that have the item in their top {k}")
+    ax.set_ylabel("number of items")
+    ax.set_title(title or f"k-occurrence N_{k} (hubness)")
+    ax.legend(fontsize=8)
+    return ax.figure
 
 
 def save_png(figure, path):

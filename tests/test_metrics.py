@@ -6,10 +6,12 @@ import pytest
 from retrieval.index import CosineIndex
 from retrieval.metrics import (
     image_to_text_ranks,
+    k_occurrence,
     mean_rank,
     median_rank,
     rank_of_first_match,
     recall_at_k,
+    skewness,
     text_to_image_ranks,
 )
 
@@ -86,6 +88,48 @@ def test_matrix_route_and_index_route_agree():
     np.testing.assert_array_equal(image_to_text_ranks(scores, caption_image), from_index)
 
 
+def test_k_occurrence_counts_top_k_memberships_by_hand():
+    scores = np.array(
+        [
+            [0.9, 0.8, 0.1, 0.0],  # top 2: items 0, 1
+            [0.7, 0.9, 0.2, 0.1],  # top 2: items 1, 0
+            [0.1, 0.8, 0.9, 0.0],  # top 2: items 2, 1
+        ]
+    )
+    np.testing.assert_array_equal(k_occurrence(scores, k=2), [2, 3, 1, 0])
+    np.testing.assert_array_equal(k_occurrence(scores, k=1), [1, 1, 1, 0])
+    np.testing.assert_array_equal(k_occurrence(scores, k=4), [3, 3, 3, 3])
+    assert k_occurrence(scores, k=2).dtype == np.int64
+
+
+def test_k_occurrence_breaks_ties_by_lower_item_position():
+    np.testing.assert_array_equal(k_occurrence(np.zeros((5, 4)), k=2), [5, 5, 0, 0])
+
+
+def test_k_occurrence_sums_to_queries_times_k():
+    scores = np.random.default_rng(0).normal(size=(50, 30))
+    occurrences = k_occurrence(scores, k=7)
+    assert occurrences.shape == (30,) and occurrences.sum() == 50 * 7
+
+
+def test_skewness_by_hand():
+    # One hub among n items, every other item never a neighbour: skewness (n - 2) / sqrt(n - 1).
+    hub_scores = np.tile([0.0, 0.1, 0.2, 0.9], (6, 1))  # 6 queries all rank item 3 first
+    occurrences = k_occurrence(hub_scores, k=1)
+    np.testing.assert_array_equal(occurrences, [0, 0, 0, 6])
+    assert skewness(occurrences) == pytest.approx(2 / np.sqrt(3))
+    assert skewness([2, 3, 1, 0]) == pytest.approx(0.0)  # symmetric
+    assert skewness([6, 0, 0, 0]) == pytest.approx(2 / np.sqrt(3))
+    assert skewness([0, 6, 6, 6]) == pytest.approx(-2 / np.sqrt(3))
+    assert skewness([4, 4, 4]) == 0.0  # no hubs at all
+
+
+def test_skewness_matches_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    values = np.random.default_rng(1).exponential(size=200)
+    assert skewness(values) == pytest.approx(scipy_stats.skew(values, bias=True))
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -95,6 +139,11 @@ def test_matrix_route_and_index_route_agree():
         (lambda: recall_at_k([0, 1]), "1-based"),
         (lambda: median_rank([]), "non-empty"),
         (lambda: rank_of_first_match([[1, 2]], [1, 2]), "relevant_ids must have shape"),
+        (lambda: k_occurrence(SCORES, k=5), "between 1 and the 4 items"),
+        (lambda: k_occurrence(SCORES, k=0), "between 1 and the 4 items"),
+        (lambda: k_occurrence(SCORES[0], k=1), "2-D"),
+        (lambda: k_occurrence(SCORES * np.nan, k=1), "NaN"),
+        (lambda: skewness([]), "non-empty"),
     ],
 )
 def test_bad_input_raises_value_error(call, message):
