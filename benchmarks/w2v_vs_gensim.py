@@ -26,7 +26,7 @@ peak resident set size (VmHWM) and its RSS after the imports, before touching th
 Full softmax has no gensim peer. Ours is trained with ``loss="softmax"`` at vocabulary
 sizes V (``--softmax-vocabularies``): the vocabulary is the V most frequent words of the
 first 2M tokens, given as (random) pretrained vectors, and the training corpus is the
-first ``--softmax-tokens`` tokens with sample=0, so every in-vocabulary token is exactly
+first ``--softmax-work`` / V tokens with sample=0, so every in-vocabulary token is exactly
 one softmax step (CBOW: one per centre word; Skip-Gram: also one per centre word, shared
 by its context words). A step needs at least a forward product z = U h and a backward
 pass over U (V, d), so with t = the time of one single-threaded BLAS ``np.dot(U, h)``
@@ -196,12 +196,16 @@ def softmax_vocabulary(words, size, d):
     return KeyedVectors(vectors, keys, counts=np.array([count for _, count in top]))
 
 
-def softmax_rows(vocabulary_words, sentences, sizes, repeats):
-    """Table rows for the full softmax: our speed against the BLAS matrix-vector bound."""
+def softmax_rows(vocabulary_words, words, work, sizes, repeats):
+    """Table rows for the full softmax: our speed against the BLAS matrix-vector bound.
+
+    Vocabulary V trains on the first ``work / V`` tokens, so every run costs about the same.
+    """
     settings = dict(SETTINGS, min_count=10**12, sample=0.0)  # no word beyond the given V
     rows = []
     for size in sizes:
         pretrained = softmax_vocabulary(vocabulary_words, size, SETTINGS["vector_size"])
+        sentences = in_sentences(words[:max(1, int(work // size))])
         for name, sg in (("SG", 1), ("CBOW", 0)):
             model = Word2Vec(sg=sg, loss="softmax", progress=False, pretrained=pretrained,
                              **settings)
@@ -282,7 +286,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--tokens", type=int, default=5_000_000)
-    parser.add_argument("--softmax-tokens", type=int, default=20_000)
+    parser.add_argument("--softmax-work", type=float, default=4e7,
+                        help="tokens x V per softmax run: V = 2k trains on 20k tokens")
     parser.add_argument("--softmax-vocabularies", type=int, nargs="+",
                         default=[2_000, 10_000, 30_000])
     parser.add_argument("--repeats", type=int, default=3)
@@ -298,8 +303,7 @@ def main():
     tokens = min(args.tokens, len(words))
     compared = compare(in_sentences(words[:tokens]), args.workers, args.repeats)
     memory = memory_rows(words[:tokens], max(args.workers))
-    softmax = softmax_rows(words[:SOFTMAX_VOCABULARY_TOKENS],
-                           in_sentences(words[:args.softmax_tokens]),
+    softmax = softmax_rows(words[:SOFTMAX_VOCABULARY_TOKENS], words, args.softmax_work,
                            args.softmax_vocabularies, args.repeats)
 
     report = "\n".join([
@@ -324,10 +328,11 @@ def main():
         "",
         *memory_section(memory),
         "",
-        f"## Full softmax (ours only; the first {args.softmax_tokens:,} tokens)",
+        "## Full softmax (ours only)",
         "",
         "Vocabulary: the V most frequent words of the first "
-        f"{SOFTMAX_VOCABULARY_TOKENS:,} tokens, sample=0, so every in-vocabulary token is "
+        f"{SOFTMAX_VOCABULARY_TOKENS:,} tokens; corpus: the first {args.softmax_work:,.0f} / V "
+        "tokens (the same work for every V); sample=0, so every in-vocabulary token is "
         "one softmax step (Skip-Gram shares one softmax among a centre word's context "
         "words). A step costs at least a forward U h and a backward pass over U, so "
         "steps/s <= 1 / (2 t_matvec), t_matvec = one single-threaded BLAS np.dot(U, h), "

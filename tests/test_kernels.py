@@ -5,6 +5,8 @@ the reference to 1e-12 (relative to the largest entry; only the order of float
 operations differs). In float32 -- the precision used for training -- to 1e-5.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,22 @@ def test_a_locked_input_row_does_not_move_but_the_outputs_do():
     K.cbow_negative_step(W_in, W_out, lock, context, 4, np.array([1]), LR, np.empty(D),
                          np.empty(D), np.empty(2), True)
     assert np.array_equal(W_in[3], W_in0[3]) and not np.array_equal(W_in[5], W_in0[5])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("score", [-700.0, -120.0, -30.0, -0.5, 0.0, 2.0, 120.0])
+def test_label_probability_and_gradient_match_the_logistic_function(dtype, score):
+    """P(label | x) and σ(x) - label against math.exp in float64, far into the tails: a float32
+    score beyond 103 (where expf underflows) must still give P > 0 and a finite log."""
+    from numba import njit
+
+    from w2v_scratch.kernels.common import label_probability_and_gradient
+
+    probability_and_gradient = njit(lambda x, label: label_probability_and_gradient(x, label))
+    x = float(dtype(score))
+    sigma = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+    for label, truth in ((1.0, sigma), (0.0, 1.0 - sigma if x < 0 else 1.0 / (1.0 + math.exp(x)))):
+        p, g = probability_and_gradient(dtype(score), label)
+        assert p > 0.0 and math.isfinite(math.log(p))
+        assert p == pytest.approx(truth, rel=1e-6)
+        assert g == pytest.approx(sigma - label, rel=1e-6, abs=1e-12)

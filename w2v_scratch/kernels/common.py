@@ -97,9 +97,14 @@ def label_probability_and_gradient(score, label):
     Both σ(x) and σ(-x) come from one exponential of -|x|, with no overflow and no
     cancellation. Callers multiply the probabilities of one prediction and take a single
     log at the end: one log per prediction instead of one per score.
+
+    The exponential is taken in the score's precision (for float32 weights, expf: about
+    half the cost of exp, and the one transcendental per score); the rest is float64.
     """
     x = np.float64(score)
-    e = math.exp(-abs(x))  # in (0, 1]
+    e = np.float64(math.exp(-abs(score)))  # in (0, 1]
+    if e == 0.0:  # float32 underflows for |x| > 103, float64 only beyond 745: keep P > 0
+        e = math.exp(-abs(x))
     big = 1.0 / (1.0 + e)  # σ(|x|)
     small = e * big  # σ(-|x|)
     p = big if x >= 0.0 else small  # σ(x); selects, not branches: labels follow
