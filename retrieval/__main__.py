@@ -1,7 +1,9 @@
 """Command line: ``python -m retrieval demo`` and ``python -m retrieval search``.
 
     python -m retrieval demo [--fast] [--cache DIR] [--out DIR] [--json PATH]
-                             [--direction shared] [--pooling mean] [--csls-k 10]
+                             [--direction shared] [--pooling mean]
+                             [--scoring inverted_softmax] [--beta 10] [--csls-k 10]
+                             [--reference split] [--pairs caption]
     python -m retrieval search "a dog runs on the beach" [-k 5] [--out grid.png]
     python -m retrieval search --image photo.jpg [-k 5] [--out grid.png]
 
@@ -56,9 +58,10 @@ def run_demo(args):
     features = image_features(splits, cache, progress=not args.no_progress)
 
     log(f"fitting the {args.direction} map on train, choosing alpha on dev")
-    csls_k = args.csls_k or None
     retriever = CrossModalRetriever(
-        kv, direction=args.direction, pooling=args.pooling, csls_k=csls_k
+        kv, direction=args.direction, pooling=args.pooling, scoring=args.scoring,
+        csls_k=args.csls_k, beta=args.beta, reference=args.reference,
+        training_pairs=args.pairs,
     ).fit(splits["train"], features["train"], eval_set=(splits["dev"], features["dev"]))
     metrics = retriever.evaluate(splits["test"], features["test"])
     retriever.index(splits["test"], features["test"])
@@ -67,12 +70,16 @@ def run_demo(args):
 
     config = {
         **asdict(settings), "fast": fast, "direction": args.direction, "pooling": args.pooling,
-        "csls_k": csls_k, "alpha": retriever.alpha_, "eval_split": splits["test"].name,
+        "scoring": args.scoring, "csls_k": args.csls_k, "beta": args.beta,
+        "reference": args.reference, "training_pairs": args.pairs, "alpha": retriever.alpha_,
+        "eval_split": splits["test"].name,
         "seconds": round(time.perf_counter() - started, 1),
     }
     test = splits["test"]
     print(f"Flickr8k {test.name}: {len(test)} images, {len(test.captions)} captions;"
-          f" direction={args.direction}, pooling={args.pooling}, csls_k={csls_k},"
+          f" direction={args.direction}, pooling={args.pooling}, pairs={args.pairs},"
+          f" scoring={args.scoring} (beta={args.beta:g}, csls_k={args.csls_k},"
+          f" reference={args.reference}),"
           f" alpha={retriever.alpha_:.3g} (chosen on dev); {config['seconds']} s\n")
     print(results_table([("this run (w2v_scratch + ResNet-50)", metrics), *klein_rows()]))
     if args.json:
@@ -141,8 +148,19 @@ def build_parser():
     demo.add_argument("--direction", default="shared",
                       choices=("shared", "text_to_image", "image_to_text"))
     demo.add_argument("--pooling", default="mean", choices=("mean", "sif"))
+    demo.add_argument("--scoring", default="inverted_softmax",
+                      choices=("inverted_softmax", "csls", "cosine"),
+                      help="hubness correction of the ranking (default inverted_softmax)")
+    demo.add_argument("--beta", type=float, default=10.0,
+                      help="inverse temperature of the inverted softmax (default 10)")
     demo.add_argument("--csls-k", type=int, default=10,
-                      help="CSLS neighbourhood (hubness correction); 0: plain cosine")
+                      help="CSLS neighbourhood with --scoring csls (default 10)")
+    demo.add_argument("--reference", default="split", choices=("split", "dev"),
+                      help="reference queries of the penalties: the evaluated split's other"
+                      " modality (default) or the dev split")
+    demo.add_argument("--pairs", default="caption", choices=("caption", "image"),
+                      help="training pairs: every caption with its image (default), or the"
+                      " mean caption of each image")
     demo.add_argument("--split", default="test", help="evaluation split (default test)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     search = commands.add_parser("search", parents=[cache],

@@ -26,7 +26,7 @@ from vision.atomic import atomic_write
 from w2v_scratch.keyedvectors import KeyedVectors
 from w2v_scratch.text import STOP_WORDS
 
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2  # 2: scoring, beta, reference, training_pairs
 
 
 def cache_dir(directory=None):
@@ -124,7 +124,11 @@ def save_retriever(retriever, directory, word_vectors_path, extra=None):
         "direction": retriever.direction,
         "pooling": retriever.pooling,
         "alpha": retriever.alpha_,
+        "scoring": retriever.scoring,
         "csls_k": retriever.csls_k,
+        "beta": retriever.beta,
+        "reference": retriever.reference,
+        "training_pairs": retriever.training_pairs,
         "n_image_features": retriever.n_image_features_,
         "word_vectors": str(Path(word_vectors_path).resolve()),
         "gallery_image_paths": gallery.image_paths,
@@ -170,7 +174,8 @@ def load_retriever(directory):
         arrays = {name: stored[name] for name in stored.files}
     retriever = CrossModalRetriever(
         kv, direction=config["direction"], pooling=config["pooling"], alpha=config["alpha"],
-        csls_k=config["csls_k"],
+        scoring=config["scoring"], csls_k=config["csls_k"], beta=config["beta"],
+        reference=config["reference"], training_pairs=config["training_pairs"],
     )
     encoder = SentenceEncoder(kv, pooling=config["pooling"], stop_words=STOP_WORDS)
     encoder.word_prob_ = arrays["word_prob"]

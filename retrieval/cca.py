@@ -23,6 +23,18 @@ Computation: from the thin SVDs ``X = U_x diag(s_x) V_x^T`` and ``Y = U_y diag(s
     C_xx^{-1/2} C_xy C_yy^{-1/2} = V_x [diag(w_x s_x) U_x^T U_y diag(s_y w_y) / n] V_y^T,
 
 so every ``alpha`` costs one SVD of the small ``(r_x, r_y)`` core: :meth:`CCA.set_alpha`.
+
+**Repeated rows** (``fit(X, Y, y_index=...)``): the training pairs are ``(X_j, Y_{g(j)})``,
+for example every caption ``j`` with the features of its image ``g(j)``, so the
+``(N, d_y)`` matrix ``Y[g]`` repeats each image ``n_i`` times. Its centred SVD comes from
+the small one, without forming ``Y[g]``: with ``P`` (N, n) the 0/1 indicator of ``g`` and
+``D = diag(n_i) = P^T P``, the weighted mean is ``mu = sum_i n_i Y_i / N``, and if
+``D^{1/2} (Y - mu) = U' diag(s) V^T`` then
+
+    Y[g] - mu = P D^{-1/2} U' diag(s) V^T,   (P D^{-1/2} U')^T (P D^{-1/2} U') = I,
+
+so ``U_y = P D^{-1/2} U'`` and the core ``U_x^T U_y = (P^T U_x)^T D^{-1/2} U'`` costs one
+``(r_x, n) @ (n, r_y)`` product.
 """
 
 from dataclasses import dataclass
@@ -62,26 +74,62 @@ class CCA(BaseEstimator):
         self.alpha = alpha
         self.power = power
 
-    def fit(self, X, Y):
+    def fit(self, X, Y, y_index=None):
         """Centre both views, take their thin SVDs and solve for ``alpha``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, d_x)
-        Y : array-like of shape (n_samples, d_y)
+        Y : array-like of shape (n_samples, d_y), or (n_y, d_y) with ``y_index``
+        y_index : array-like of int, shape (n_samples,), optional
+            The pairs are ``(X[j], Y[y_index[j]])``: the same fit as ``fit(X, Y[y_index])``
+            without forming the repeated matrix (see the module docstring). Every row of
+            ``Y`` must be used at least once.
 
         Returns
         -------
         self
         """
-        X, Y = validate_data(self, X, Y, dtype=np.float64, multi_output=True, y_numeric=True)
-        if Y.ndim != 2:
-            raise ValueError(f"Y must be 2-D (n_samples, d_y), got shape {Y.shape}")
-        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)  # (d_x,), (d_y,)
-        U_x, x_view = _thin_svd(X - self.x_mean_)  # X = U_x diag(s_x) V_x^T; U_x: (n, r_x)
-        U_y, y_view = _thin_svd(Y - self.y_mean_)
+        if y_index is None:
+            X, Y = validate_data(self, X, Y, dtype=np.float64, multi_output=True,
+                                 y_numeric=True)
+            if Y.ndim != 2:
+                raise ValueError(f"Y must be 2-D (n_samples, d_y), got shape {Y.shape}")
+            self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)  # (d_x,), (d_y,)
+            U_x, x_view = _thin_svd(X - self.x_mean_)  # X = U_x diag(s_x) V_x^T; (n, r_x)
+            U_y, y_view = _thin_svd(Y - self.y_mean_)
+            self._views = (x_view, y_view)
+            self._core = U_x.T @ U_y  # (r_x, r_y)
+            return self.set_alpha(self.alpha)
+        X = validate_data(self, X, dtype=np.float64)  # (N, d_x)
+        Y = np.asarray(Y, dtype=np.float64)
+        y_index = np.asarray(y_index)
+        if Y.ndim != 2 or not np.isfinite(Y).all():
+            raise ValueError(f"Y must be a finite 2-D array (n_y, d_y), got shape {Y.shape}")
+        if y_index.shape != (len(X),) or not np.issubdtype(y_index.dtype, np.integer):
+            raise ValueError(
+                f"y_index must hold one int row of Y per row of X: expected shape"
+                f" ({len(X)},), got {y_index.shape} of dtype {y_index.dtype}"
+            )
+        if len(y_index) and (y_index.min() < 0 or y_index.max() >= len(Y)):
+            raise ValueError(f"y_index must lie in [0, {len(Y)}), the rows of Y")
+        counts = np.bincount(y_index, minlength=len(Y)).astype(np.float64)  # (n_y,): n_i
+        if not (counts > 0).all():
+            raise ValueError(
+                f"every row of Y must be paired at least once (y_index misses"
+                f" {int(np.sum(counts == 0))} of the {len(Y)} rows)"
+            )
+        self.x_mean_ = X.mean(axis=0)  # (d_x,)
+        self.y_mean_ = counts @ Y / len(X)  # (d_y,): mean of Y[y_index]
+        U_x, x_view = _thin_svd(X - self.x_mean_)  # (N, r_x)
+        root = np.sqrt(counts)[:, None]  # (n_y, 1)
+        U_small, y_small = _thin_svd(root * (Y - self.y_mean_))  # D^1/2 (Y - mu): (n_y, r_y)
+        y_view = _View(y_small.s, y_small.Vt, len(X), float(np.sum(y_small.s**2) / len(X)
+                                                             / Y.shape[1]))
+        summed = np.zeros((len(Y), U_x.shape[1]))  # (n_y, r_x): P^T U_x
+        np.add.at(summed, y_index, U_x)
         self._views = (x_view, y_view)
-        self._core = U_x.T @ U_y  # (r_x, r_y)
+        self._core = summed.T @ (U_small / root)  # (r_x, r_y)
         return self.set_alpha(self.alpha)
 
     def set_alpha(self, alpha):

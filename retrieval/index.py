@@ -194,6 +194,53 @@ class CosineIndex:
         return l2_normalize(queries.astype(self.vectors.dtype, copy=False))
 
 
+def inverted_softmax_penalty(items, reference_queries, beta, batch_size=1024):
+    """Log-normaliser of the inverted softmax (Smith et al. 2017) for every item.
+
+    Smith, Turban, Hamblin, Hammerla (2017), "Offline bilingual word vectors, orthogonal
+    transformations and the inverted softmax", normalise the probability of retrieving
+    item ``x`` for query ``q`` over the *queries* instead of over the items::
+
+        P(x | q) = exp(beta cos(x, q)) / sum_q' exp(beta cos(x, q'))
+        log P(x | q) / beta = cos(x, q) - r_x,   r_x = (1/beta) log sum_q' exp(beta cos(x, q'))
+
+    so an item close to many queries at once (a hub) is demoted, like CSLS but with a
+    soft maximum over all reference queries instead of the mean of the ``K`` nearest
+    (``beta -> inf`` gives ``r_x -> max_q' cos(x, q')``). Ranking the items of a query by
+    ``cos(x, q) - r_x`` ranks them by ``P(x | q)``.
+
+    Parameters
+    ----------
+    items : array-like of shape (n_items, d)
+    reference_queries : array-like of shape (n_reference, d)
+        The queries ``q'`` of the normaliser (both sides are L2-normalised here).
+    beta : float > 0
+        Inverse temperature.
+    batch_size : int
+        Items per matrix product (memory ``O(batch_size * n_reference)``).
+
+    Returns
+    -------
+    ndarray of shape (n_items,), float64
+    """
+    if not (np.isfinite(beta) and beta > 0):
+        raise ValueError(f"beta must be finite and > 0, got {beta!r}")
+    items = l2_normalize(_check_finite_2d(items, "items"))  # (n_items, d)
+    reference = l2_normalize(_check_finite_2d(reference_queries, "reference_queries"))
+    if reference.shape[0] == 0 or reference.shape[1] != items.shape[1]:
+        raise ValueError(
+            f"reference_queries must be a non-empty (n, {items.shape[1]}) array, got shape"
+            f" {reference.shape}"
+        )
+    penalty = np.empty(len(items))
+    for start in range(0, len(items), batch_size):
+        chunk = slice(start, start + batch_size)
+        scaled = beta * (items[chunk] @ reference.T).astype(np.float64)  # (batch, n_ref)
+        largest = scaled.max(axis=1, keepdims=True)  # (batch, 1): log-sum-exp shift
+        penalty[chunk] = (largest[:, 0] + np.log(np.exp(scaled - largest).sum(axis=1))) / beta
+    return penalty
+
+
 def top_k(scores, k):
     """The ``k`` largest entries of every row, in decreasing order; ties by lower column.
 

@@ -6,7 +6,7 @@ import types
 import numpy as np
 import pytest
 
-from retrieval.index import CosineIndex, l2_normalize, top_k
+from retrieval.index import CosineIndex, inverted_softmax_penalty, l2_normalize, top_k
 
 
 def brute_force(database, queries, k):
@@ -98,6 +98,27 @@ def test_csls_without_fit_uses_the_searched_queries_as_reference():
     explicit = CosineIndex(database, csls_k=5).fit_csls(queries).search(queries, k=6)
     np.testing.assert_array_equal(implicit[1], explicit[1])
     np.testing.assert_allclose(implicit[0], explicit[0], rtol=0, atol=1e-12)
+
+
+def test_inverted_softmax_penalty_by_hand_and_by_brute_force():
+    """Item at 0 degrees, queries at 0 and 90 degrees: r = (1/b) log(e^b + e^0)."""
+    from scipy.special import logsumexp
+
+    penalty = inverted_softmax_penalty(unit(np.array([0.0])), unit(np.array([0.0, 90.0])), 2.0)
+    np.testing.assert_allclose(penalty, [np.log(np.exp(2.0) + 1.0) / 2.0], rtol=1e-12)
+    rng = np.random.default_rng(4)
+    items, queries = rng.normal(size=(23, 6)), rng.normal(size=(31, 6))
+    cosine = (items / np.linalg.norm(items, axis=1, keepdims=True)) @ (
+        queries / np.linalg.norm(queries, axis=1, keepdims=True)).T
+    for beta in (0.5, 10.0, 1000.0):  # 1000: the shifted log-sum-exp must not overflow
+        np.testing.assert_allclose(
+            inverted_softmax_penalty(items, queries, beta, batch_size=5),
+            logsumexp(beta * cosine, axis=1) / beta, rtol=1e-12,
+        )
+    with pytest.raises(ValueError, match="beta must be finite and > 0"):
+        inverted_softmax_penalty(items, queries, 0.0)
+    with pytest.raises(ValueError, match=r"reference_queries must be a non-empty \(n, 6\)"):
+        inverted_softmax_penalty(items, queries[:, :5], 1.0)
 
 
 def test_float32_input_stays_float32():

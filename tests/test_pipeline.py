@@ -137,10 +137,12 @@ def synthetic():
 
 
 @pytest.mark.parametrize("direction", ["text_to_image", "image_to_text", "shared"])
-@pytest.mark.parametrize("csls_k", [None, 5])
-def test_every_direction_retrieves_a_linear_world(synthetic, direction, csls_k):
+@pytest.mark.parametrize("scoring", ["cosine", "csls", "inverted_softmax"])
+@pytest.mark.parametrize("training_pairs", ["caption", "image"])
+def test_every_direction_retrieves_a_linear_world(synthetic, direction, scoring, training_pairs):
     kv, parts = synthetic
-    retriever = CrossModalRetriever(kv, direction=direction, csls_k=csls_k, cca_power=0.0)
+    retriever = CrossModalRetriever(kv, direction=direction, scoring=scoring, csls_k=5,
+                                    training_pairs=training_pairs, cca_power=0.0)
     retriever.fit(*parts["train"], eval_set=parts["dev"])
     result = retriever.evaluate(*parts["test"])
     # 60 test images: chance R@5 is 8 %; the world is (almost) linear
@@ -152,7 +154,8 @@ def test_every_direction_retrieves_a_linear_world(synthetic, direction, csls_k):
 
 def test_evaluate_agrees_with_the_metrics_module(synthetic):
     kv, parts = synthetic
-    retriever = CrossModalRetriever(kv, direction="text_to_image", alpha="gcv", csls_k=None)
+    retriever = CrossModalRetriever(kv, direction="text_to_image", alpha="gcv",
+                                    scoring="cosine")
     retriever.fit(*parts["train"])
     test, features = parts["test"]
     scores = retriever.embed_images(features) @ retriever.embed_captions(test.captions).T
@@ -167,9 +170,12 @@ def test_evaluate_agrees_with_the_metrics_module(synthetic):
     assert retriever.dev_recall_sums_ is None
 
 
-def test_search_finds_the_own_image_and_survives_save_and_load(synthetic, tmp_path):
+@pytest.mark.parametrize(
+    "parameters", [{"scoring": "csls", "csls_k": 5, "reference": "dev"}, {}]
+)
+def test_search_finds_the_own_image_and_survives_save_and_load(synthetic, tmp_path, parameters):
     kv, parts = synthetic
-    retriever = CrossModalRetriever(kv, direction="shared", csls_k=5).fit(
+    retriever = CrossModalRetriever(kv, direction="shared", **parameters).fit(
         *parts["train"], eval_set=parts["dev"]
     )
     test, features = parts["test"]
@@ -190,6 +196,58 @@ def test_search_finds_the_own_image_and_survives_save_and_load(synthetic, tmp_pa
         [s for *_, s in loaded.search_captions(features[3], k=4)],
         [s for *_, s in retriever.search_captions(features[3], k=4)], rtol=1e-6,
     )
+
+
+def test_caption_pairs_fit_the_cca_of_the_repeated_pairs(synthetic):
+    """training_pairs='caption' (CCA with y_index) is CCA on the materialised pairs."""
+    kv, parts = synthetic
+    train, features = parts["train"]
+    retriever = CrossModalRetriever(kv, alpha=0.1).fit(*parts["train"], eval_set=parts["dev"])
+    retriever.set_alpha(0.1)
+    images = prepare_image_features(features)
+    captions = retriever._caption_vectors(train.captions)
+    expected = CCA(alpha=0.1, power=1.0).fit(captions, images[train.caption_image])
+    signs = np.sign(np.sum(expected.x_weights_ * retriever.text_weights_, axis=0))  # (k,)
+    np.testing.assert_allclose(retriever.text_weights_ * signs, expected.x_weights_,
+                               atol=1e-8)
+    np.testing.assert_allclose(retriever.image_weights_ * signs, expected.y_weights_,
+                               atol=1e-8)
+    np.testing.assert_allclose(retriever.image_mean_, expected.y_mean_, atol=1e-12)
+
+
+def test_cca_y_index_equals_the_repeated_rows_with_unequal_counts():
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(15, 6))
+    y_index = rng.permutation(np.r_[np.arange(15), rng.integers(0, 15, 25)])  # 1 to ~5 each
+    X = rng.normal(size=(len(y_index), 4))
+    expected = CCA(alpha=0.05, power=2.0).fit(X, Y[y_index])
+    fitted = CCA(alpha=0.05, power=2.0).fit(X, Y, y_index=y_index)
+    signs = np.sign(np.sum(expected.x_weights_ * fitted.x_weights_, axis=0))
+    np.testing.assert_allclose(fitted.correlations_, expected.correlations_, atol=1e-12)
+    np.testing.assert_allclose(fitted.x_weights_ * signs, expected.x_weights_, atol=1e-10)
+    np.testing.assert_allclose(fitted.y_weights_ * signs, expected.y_weights_, atol=1e-10)
+    with pytest.raises(ValueError, match="every row of Y must be paired"):
+        CCA().fit(X[:3], Y, y_index=np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"y_index must lie in \[0, 15\)"):
+        CCA().fit(X[:2], Y, y_index=np.array([0, 15]))
+
+
+def test_inverted_softmax_scores_by_brute_force(synthetic):
+    """score_matrices = cos - (1/beta) logsumexp(beta cos) over the split's other modality."""
+    from scipy.special import logsumexp
+
+    kv, parts = synthetic
+    retriever = CrossModalRetriever(kv, beta=7.0).fit(*parts["train"], eval_set=parts["dev"])
+    test, features = parts["test"]
+    images = retriever.embed_images(features).astype(np.float64)
+    captions = retriever.embed_captions(test.captions).astype(np.float64)
+    cosine = (images / np.linalg.norm(images, axis=1, keepdims=True)) @ (
+        captions / np.linalg.norm(captions, axis=1, keepdims=True)).T  # (n_images, n_captions)
+    caption_penalty = logsumexp(7.0 * cosine, axis=0) / 7.0  # over image queries
+    image_penalty = logsumexp(7.0 * cosine, axis=1) / 7.0  # over caption queries
+    image_query, caption_query = retriever.score_matrices(test, features)
+    np.testing.assert_allclose(image_query, cosine - caption_penalty[None, :], atol=1e-5)
+    np.testing.assert_allclose(caption_query, cosine - image_penalty[:, None], atol=1e-5)
 
 
 # ---------------------------------------------------------------------- clear errors
@@ -223,6 +281,11 @@ def test_bad_features_are_refused(synthetic):
         ({"direction": "sideways"}, "direction must be one of"),
         ({"direction": "shared", "alpha": "gcv"}, "ridge criterion"),
         ({}, "alpha='dev' needs eval_set"),
+        ({"alpha": 1.0, "scoring": "softmax"}, "scoring must be one of"),
+        ({"alpha": 1.0, "reference": "test"}, "reference must be one of"),
+        ({"alpha": 1.0, "training_pairs": "all"}, "training_pairs must be one of"),
+        ({"alpha": 1.0, "scoring": "csls", "csls_k": 0}, "positive int csls_k"),
+        ({"alpha": 1.0, "beta": -1.0}, "finite beta > 0"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(synthetic, parameters, message):
