@@ -120,8 +120,9 @@ def summary_rows(runs, seeds):
 
 
 def mean_sd(values, form):
-    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
-    return f"{form.format(statistics.mean(values))} ± {form.format(sd)}"
+    if len(values) == 1:
+        return form.format(values[0])
+    return f"{form.format(statistics.mean(values))} ± {form.format(statistics.stdev(values))}"
 
 
 def report(runs, seeds, args, started, description):
@@ -165,7 +166,9 @@ def report(runs, seeds, args, started, description):
         "",
         verdict,
         "",
-        "Wall time of reading the corpus, building the vocabulary and training (medians):",
+        "Wall time of reading the corpus, building the vocabulary and training (medians; not a "
+        "speed benchmark — that is w2v_vs_gensim.py — as it includes whatever else ran on the "
+        "machine meanwhile):",
         "",
         *times,
         "",
@@ -178,23 +181,28 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--resume", action="store_true",
-                        help="keep the runs already in results/w2v_quality.json")
+                        help="keep the runs (and start time) already in results/w2v_quality.json")
     args = parser.parse_args()
     args.corpus = args.corpus or default_corpus()
 
-    started = datetime.now(timezone.utc)
-    description = (f"{machine_description(gensim=gensim.__version__)}; code measured: "
-                   f"{code_revision('w2v_scratch')}")
     raw = RESULTS / "w2v_quality.json"
-    runs = json.loads(raw.read_text())["runs"] if args.resume and raw.exists() else {}
+    saved = json.loads(raw.read_text()) if args.resume and raw.exists() else {}
+    runs = saved.get("runs", {})
+    started = (datetime.fromisoformat(saved["started"]) if "started" in saved
+               else datetime.now(timezone.utc))
+    description = saved.get("description") or (
+        f"{machine_description(gensim=gensim.__version__)}; code measured: "
+        f"{code_revision('w2v_scratch')}")
 
     def save(runs):
         write_report(raw, json.dumps({"settings": SETTINGS, "workers": args.workers,
-                                      "runs": runs}, indent=1))
+                                      "started": started.isoformat(),
+                                      "description": description, "runs": runs}, indent=1))
         write_report(RESULTS / "w2v_quality.md",
                      report(runs, args.seeds, args, started, description))
 
     measure(args.corpus, args.seeds, args.workers, runs, save)
+    save(runs)  # also rewrites the table of a finished --resume
     print(report(runs, args.seeds, args, started, description))
 
 
