@@ -19,7 +19,8 @@ analogy accuracy and 0.015 of each Spearman rho, or better. With workers > 1 nei
 library is bit-reproducible (Hogwild threads), so the seeds sample that noise too.
 
 Every finished run is appended to benchmarks/results/w2v_quality.json (written
-atomically), so an interrupted benchmark resumes where it stopped with ``--resume``.
+atomically), so an interrupted benchmark resumes where it stopped with ``--resume`` (``--resume
+--table-only`` rewrites the table from the runs saved so far).
 
     W2VX_HOME=../shared python benchmarks/w2v_quality.py [--seeds 1 2 3] [--workers 2]
 
@@ -182,6 +183,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs (and start time) already in results/w2v_quality.json")
+    parser.add_argument("--table-only", action="store_true",
+                        help="with --resume: rewrite the table from the saved runs, train nothing")
     args = parser.parse_args()
     args.corpus = args.corpus or default_corpus()
 
@@ -201,7 +204,8 @@ def main():
         write_report(RESULTS / "w2v_quality.md",
                      report(runs, args.seeds, args, started, description))
 
-    measure(args.corpus, args.seeds, args.workers, runs, save)
+    if not args.table_only:
+        measure(args.corpus, args.seeds, args.workers, runs, save)
     save(runs)  # also rewrites the table of a finished --resume
     print(report(runs, args.seeds, args, started, description))
 
