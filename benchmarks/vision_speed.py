@@ -16,7 +16,6 @@ Prints a markdown table and writes it to benchmarks/results/vision_speed.md.
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from datetime import datetime, timezone
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import PIL
-from _report import cpu_model, write_report
+from _report import machine_description, write_report
 
 from vision import ImageEncoder, load_model
 from vision.encoder import load_tensor
@@ -39,15 +38,6 @@ RESULTS = Path(__file__).parent / "results" / "vision_speed.md"
 def load_average():
     """The 1-minute load average (other processes competing for the CPUs), or "n/a"."""
     return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
-
-
-def machine_description(threads):
-    return (
-        f"CPU {cpu_model()}, {os.cpu_count()} logical cores ({default_thread_count()} usable), "
-        f"onnxruntime intra-op threads {threads}; "
-        f"Python {platform.python_version()}, numpy {np.__version__}, Pillow {PIL.__version__}, "
-        f"onnxruntime {onnxruntime.__version__}"
-    )
 
 
 def seconds(action):
@@ -108,6 +98,7 @@ def main():
     tensors = [load_tensor(p) for p in paths]  # decoded once, outside every timing
 
     started = datetime.now(timezone.utc)
+    description = machine_description(Pillow=PIL.__version__, onnxruntime=onnxruntime.__version__)
     rows = [
         "| batch size | model-only img/s | end-to-end img/s "
         "| end-to-end / model-only (median of paired ratios) | load average before |",
@@ -130,7 +121,7 @@ def main():
         [
             "# vision speed: end-to-end encoding vs the onnxruntime model-only ceiling",
             "",
-            f"{started:%Y-%m-%d %H:%M} UTC. {machine_description(threads)}.",
+            f"{started:%Y-%m-%d %H:%M} UTC. {description}; onnxruntime intra-op threads {threads}.",
             f"{len(paths)} Flickr8k JPEGs (224x224); median of {args.repeats} repeats, "
             "ceiling and end-to-end paired in each repeat (order alternating). "
             "A load average above the core count means other processes shared the CPUs: "
