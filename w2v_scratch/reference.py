@@ -139,14 +139,17 @@ def _negative_sampling(W_out, h, target, negatives):
     return loss, grad_out, g @ W_out[words]
 
 
-def sg_negative(W_in, W_out, center, context, negatives):
-    """Skip-Gram, negative sampling, one (centre, context) pair: h = v_{w_t}.
+def sg_negative(W_in, W_out, input_word, output_word, negatives):
+    """Skip-Gram, negative sampling, one pair: h = v_{w_i} predicts w_o.
 
-    L = - log σ(u_{w_o}·v_{w_t}) - Σ_k log σ(-u_{n_k}·v_{w_t})
+    L = - log σ(u_{w_o}·v_{w_i}) - Σ_k log σ(-u_{n_k}·v_{w_i})
+
+    The training kernels, like word2vec.c and gensim, take the context word as w_i and
+    the centre word as w_o (see :mod:`w2v_scratch.kernels.hierarchical`).
     """
-    loss, grad_out, grad_h = _negative_sampling(W_out, W_in[center], context, negatives)
+    loss, grad_out, grad_h = _negative_sampling(W_out, W_in[input_word], output_word, negatives)
     grad_in = np.zeros_like(W_in)
-    grad_in[center] = grad_h
+    grad_in[input_word] = grad_h
     return loss, {"W_in": grad_in, "W_out": grad_out}
 
 
@@ -184,14 +187,15 @@ def _hierarchical(W_nodes, h, points, codes):
     return loss, grad_nodes, g @ W_nodes[points]
 
 
-def sg_hierarchical(W_in, W_nodes, center, points, codes):
-    """Skip-Gram, hierarchical softmax, one (centre, context) pair.
+def sg_hierarchical(W_in, W_nodes, input_word, points, codes):
+    """Skip-Gram, hierarchical softmax, one pair: h = v_{w_i} predicts w_o.
 
-    ``points``/``codes`` are the Huffman path of the context word; h = v_{w_t}.
+    ``points``/``codes`` are the Huffman path of the output word w_o (in training, the
+    centre word; w_i is a context word).
     """
-    loss, grad_nodes, grad_h = _hierarchical(W_nodes, W_in[center], points, codes)
+    loss, grad_nodes, grad_h = _hierarchical(W_nodes, W_in[input_word], points, codes)
     grad_in = np.zeros_like(W_in)
-    grad_in[center] = grad_h
+    grad_in[input_word] = grad_h
     return loss, {"W_in": grad_in, "W_out": grad_nodes}
 
 

@@ -11,6 +11,10 @@ Skip-Gram (``sg=1``) predicts each context word from the centre word
 
     P(w_{t+j} | w_t) = softmax(U v_{w_t})
 
+With negative sampling and hierarchical softmax the kernels read each pair the other way
+round, P(w_t | w_{t+j}), as word2vec.c and gensim do: the same pairs, hence the same
+objective up to the random shrinking of windows (:mod:`w2v_scratch.kernels.hierarchical`).
+
 Objectives (``loss``): ``"softmax"`` computes that softmax over all V words;
 ``"negative"`` replaces it by negative sampling; ``"hierarchical"`` by a Huffman-tree
 hierarchical softmax. Each (architecture, objective) pair is one Numba kernel in

@@ -85,14 +85,14 @@ def negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g):
 
 
 @kernel
-def sg_negative_step(W_in, W_out, input_lock, center, context, negatives, lr, h, grad_h, g):
-    """Skip-Gram, one (centre, context) pair: h = v_center, predict ``context``.
+def sg_negative_step(W_in, W_out, input_lock, input_word, target, negatives, lr, h, grad_h, g):
+    """Skip-Gram, one pair: h = v_{input_word}, predict ``target``.
 
-    The output vectors learn from a copy of v_center; then v_center -= lr ∂L/∂h.
+    The output vectors learn from a copy of v_{input_word}; then v_{input_word} -= lr ∂L/∂h.
     """
-    copy_row(W_in, center, h)  # (d,)
-    loss = negative_sampling_step(W_out, h, context, negatives, lr, grad_h, g)
-    add_to_row(-lr * input_lock[center], grad_h, W_in, center)
+    copy_row(W_in, input_word, h)  # (d,)
+    loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
+    add_to_row(-lr * input_lock[input_word], grad_h, W_in, input_word)
     return loss
 
 
@@ -115,8 +115,10 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
     ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]]. Every update
     of an input vector v_w is scaled by ``input_lock[w]`` (1 trains it, 0 freezes it).
     For every kept centre word and every context word in its shrunk window, one
-    :func:`sg_negative_step`. The learning rate decays linearly with the position of
-    the sentence in the whole run (``words_before`` words precede this epoch).
+    :func:`sg_negative_step` that predicts the centre word from the context word's vector
+    (see :mod:`w2v_scratch.kernels.hierarchical` for why this order). The learning rate
+    decays linearly with the position of the sentence in the whole run (``words_before``
+    words precede this epoch).
     Returns (summed loss, number of predictions, number of kept words).
     """
     d = W_in.shape[1]
@@ -137,9 +139,9 @@ def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep
             for j in range(lo, hi):
                 if j == i:
                     continue
-                k = draw_negatives(noise_keep, noise_alias, sentence[j], negative, state,
+                k = draw_negatives(noise_keep, noise_alias, sentence[i], negative, state,
                                    negatives)
-                loss += sg_negative_step(W_in, W_out, input_lock, sentence[i], sentence[j],
+                loss += sg_negative_step(W_in, W_out, input_lock, sentence[j], sentence[i],
                                          negatives[:k], lr, h, grad_h, g)
                 predictions += 1
     return loss, predictions, kept
