@@ -21,7 +21,8 @@ word c, predict the *centre* word from v_c: the same pairs read the other way ro
 is the same objective up to the random window shrinking. It matters for speed: the
 centre's path is walked for the whole window, so its node rows stay in cache, and with
 several threads (Hogwild) the rows near the root, which every prediction reads and
-writes, bounce between cores less often (measured: +20 % words/s at workers=2 on SG-HS).
+writes, bounce between cores less often (measured on SG-HS, 5M tokens, the two orders
+alternating in one process: +5 % words/s with one thread, +10 % to +40 % with two).
 The reference is :func:`w2v_scratch.reference.sg_hierarchical` / ``cbow_hierarchical``.
 """
 
