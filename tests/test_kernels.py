@@ -43,11 +43,13 @@ def _run(kind, W_in, W_out, exact):
         loss = K.cbow_negative_step(W_in, W_out, LOCK, context, 4, negatives, LR, h, grad_h,
                                     np.empty(4), exact)
         return loss, (ref.cbow_negative, (context, 4, negatives))
-    if kind == "sg_hierarchical":
+    if kind == "sg_hierarchical":  # one centre word (0) and its context words, one repeated
         points, codes = _i32([[9, 5, 2, 0]]), np.array([[1, 0, 1, 1]], np.uint8)  # word 0's path
-        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, 3, points, codes, _i32([4]), 0, LR, h,
-                                      grad_h)
-        return loss, (ref.sg_hierarchical, (3, points[0], codes[0]))
+        context = _i32([3, 1, 3, 7])
+        loss = K.sg_hierarchical_step(W_in, W_out, LOCK, context, points, codes, _i32([4]), 0, LR,
+                                      np.empty((10, d), dt), np.empty((10, d), dt), grad_h,
+                                      np.empty(10))
+        return loss, (ref.sg_hierarchical, (context, points[0], codes[0]))
     # word 1's path is the second row, 3 nodes deep (the rest of the row is padding)
     context = _i32([0, 2, 2, 7])
     points, codes = _i32([[0, 0, 0], [9, 4, 1]]), np.array([[0, 0, 0], [0, 0, 1]], np.uint8)
