@@ -1,4 +1,5 @@
-"""One kernel step equals one SGD step of the NumPy reference: θ <- θ - lr ∂L/∂θ.
+"""One kernel step equals one SGD step of the NumPy reference: θ <- θ - lr ∂L/∂θ (Skip-Gram
+with hierarchical softmax: one step per pair of a centre word's window, in turn).
 
 The kernels are compiled for whatever dtype they get. In float64 they must agree with
 the reference to 1e-12 (relative to the largest entry; only the order of float
@@ -12,6 +13,7 @@ import pytest
 
 from w2v_scratch import kernels as K
 from w2v_scratch import reference as ref
+from w2v_scratch.kernels.hierarchical import path_buffer
 
 V, D, LR = 11, 6, 0.3
 LOCK = np.ones(V, dtype=np.float32)  # every input row trains
@@ -19,6 +21,20 @@ LOCK = np.ones(V, dtype=np.float32)  # every input row trains
 
 def _i32(values):
     return np.asarray(values, dtype=np.int32)
+
+
+def _pair_by_pair(pair_objective):
+    """The reference's SGD steps for one centre word's context words, one pair after the
+    other, as one objective: (summed loss, {matrix: (start - end) / LR})."""
+    def objective(W_in, W_out, context, *path):
+        W_in_end, W_out_end, total = W_in.copy(), W_out.copy(), 0.0
+        for word in context:
+            loss, grads = pair_objective(W_in_end, W_out_end, word, *path)
+            W_in_end -= LR * grads["W_in"]
+            W_out_end -= LR * grads["W_out"]
+            total += loss
+        return total, {"W_in": (W_in - W_in_end) / LR, "W_out": (W_out - W_out_end) / LR}
+    return objective
 
 
 def _run(kind, W_in, W_out, exact):
@@ -43,13 +59,12 @@ def _run(kind, W_in, W_out, exact):
         loss = K.cbow_negative_step(W_in, W_out, LOCK, context, 4, negatives, LR, h, grad_h,
                                     np.empty(4), exact)
         return loss, (ref.cbow_negative, (context, 4, negatives))
-    if kind == "sg_hierarchical":  # one centre word (0) and its context words, one repeated
+    if kind == "sg_hierarchical":  # one centre word (0), its context words in turn, one repeated
         points, codes = _i32([[9, 5, 2, 0]]), np.array([[1, 0, 1, 1]], np.uint8)  # word 0's path
         context = _i32([3, 1, 3, 7])
         loss = K.sg_hierarchical_step(W_in, W_out, LOCK, context, points, codes, _i32([4]), 0, LR,
-                                      np.empty((10, d), dt), np.empty((10, d), dt), grad_h,
-                                      np.empty(10))
-        return loss, (ref.sg_hierarchical, (context, points[0], codes[0]))
+                                      h, grad_h, path_buffer(points, codes, W_in))
+        return loss, (_pair_by_pair(ref.sg_hierarchical), (context, points[0], codes[0]))
     # word 1's path is the second row, 3 nodes deep (the rest of the row is padding)
     context = _i32([0, 2, 2, 7])
     points, codes = _i32([[0, 0, 0], [9, 4, 1]]), np.array([[0, 0, 0], [0, 0, 1]], np.uint8)
@@ -124,3 +139,28 @@ def test_label_probability_and_gradient_match_the_logistic_function(dtype, score
         assert p > 0.0 and math.isfinite(math.log(p))
         assert p == pytest.approx(truth, rel=1e-6)
         assert g == pytest.approx(sigma - label, rel=1e-6, abs=1e-12)
+
+
+def test_the_path_copy_adds_its_change_to_what_the_shared_rows_hold_now():
+    """Skip-Gram HS trains a copy of the centre's path; another thread may write the shared rows
+    meanwhile, and the copy's change must be added to those writes, not overwrite them."""
+    from w2v_scratch.kernels.hierarchical import add_path_change, copy_path
+
+    rng = np.random.default_rng(5)
+    W_nodes = rng.normal(size=(V - 1, D))
+    points, codes, depth = _i32([[0, 0, 0], [9, 4, 1]]), np.array([[0, 0, 0], [0, 1, 1]],
+                                                                   np.uint8), _i32([0, 3])
+    path = path_buffer(points, codes, W_nodes)
+    copy_path(W_nodes, points, codes, depth, 1, *path)
+    rows, _, ids, path_codes, path_depth = path
+    assert np.array_equal(rows[:3], W_nodes[[9, 4, 1]])
+    assert ids[0, :3].tolist() == [0, 1, 2] and path_codes[0, :3].tolist() == [0, 1, 1]
+    assert path_depth[0] == 3
+    our_change = rng.normal(size=(3, D))
+    rows[:3] += our_change
+    other_thread = rng.normal(size=W_nodes.shape)
+    expected = W_nodes + other_thread
+    expected[[9, 4, 1]] += our_change
+    W_nodes += other_thread
+    add_path_change(W_nodes, points, 1, *path)
+    assert np.allclose(W_nodes, expected, rtol=0, atol=1e-12)

@@ -25,8 +25,6 @@ CASES = [
     ("sg_negative", ref.sg_negative, (3, 6, [1, 2, 2, 8]), V),
     ("cbow_negative", ref.cbow_negative, ([0, 2, 2, 7], 4, [1, 3, 3]), V),
     ("sg_hierarchical", ref.sg_hierarchical, (3, [7, 5, 2, 0], [1, 0, 1, 1]), V - 1),
-    ("sg_hierarchical_window", ref.sg_hierarchical, ([3, 1, 3, 6], [7, 5, 2, 0], [1, 0, 1, 1]),
-     V - 1),
     ("cbow_hierarchical", ref.cbow_hierarchical, ([0, 2, 2, 7], [7, 4, 1], [0, 0, 1]), V - 1),
 ]
 

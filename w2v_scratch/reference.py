@@ -187,23 +187,15 @@ def _hierarchical(W_nodes, h, points, codes):
     return loss, grad_nodes, g @ W_nodes[points]
 
 
-def sg_hierarchical(W_in, W_nodes, input_words, points, codes):
-    """Skip-Gram, hierarchical softmax: each h = v_{w_i}, w_i in ``input_words``, predicts w_o.
+def sg_hierarchical(W_in, W_nodes, input_word, points, codes):
+    """Skip-Gram, hierarchical softmax, one pair: h = v_{w_i} predicts w_o.
 
-    ``input_words`` is one word or several: the training kernel takes one step per centre
-    word w_o on the summed loss of its context words,
-
-    L = Σ_i L(h = v_{w_i}),   ∂L/∂u_j = Σ_i ∂L(v_{w_i})/∂u_j,
-
-    with the same rows added up when a word appears twice. ``points``/``codes`` are the
-    Huffman path of w_o (see :mod:`w2v_scratch.kernels.hierarchical`).
+    ``points``/``codes`` are the Huffman path of the output word w_o (in training, the
+    centre word; w_i is a context word).
     """
-    loss, grad_in, grad_nodes = 0.0, np.zeros_like(W_in), np.zeros_like(W_nodes)
-    for word in np.atleast_1d(input_words):
-        pair_loss, pair_grad_nodes, grad_h = _hierarchical(W_nodes, W_in[word], points, codes)
-        loss += pair_loss
-        grad_nodes += pair_grad_nodes
-        grad_in[word] += grad_h
+    loss, grad_nodes, grad_h = _hierarchical(W_nodes, W_in[input_word], points, codes)
+    grad_in = np.zeros_like(W_in)
+    grad_in[input_word] = grad_h
     return loss, {"W_in": grad_in, "W_out": grad_nodes}
 
 

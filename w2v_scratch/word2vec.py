@@ -14,9 +14,9 @@ Skip-Gram (``sg=1``) predicts each context word from the centre word
 With negative sampling and hierarchical softmax the kernels read each pair the other way
 round, P(w_t | w_{t+j}), as word2vec.c and gensim do: the same pairs, hence the same
 objective up to the random shrinking of windows (:mod:`w2v_scratch.kernels.hierarchical`).
-Skip-Gram with hierarchical softmax takes one SGD step per centre word on the summed loss
-of its window's pairs (gensim: one per pair), which keeps two threads from fighting over
-the tree's top nodes.
+Skip-Gram with hierarchical softmax trains each window's pairs on a thread-local copy of
+the centre's path and adds the change to the shared rows once per window, which keeps two
+threads from fighting over the tree's top nodes.
 
 Objectives (``loss``): ``"softmax"`` computes that softmax over all V words;
 ``"negative"`` replaces it by negative sampling; ``"hierarchical"`` by a Huffman-tree

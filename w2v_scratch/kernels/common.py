@@ -51,23 +51,6 @@ def row_dot(W, i, x):
 
 
 @inlined
-def rows_dot(A, i, B, j):
-    """A[i]·B[j], accumulated in A's precision."""
-    acc = A[i, 0] * B[j, 0]
-    for k in range(1, A.shape[1]):
-        acc += A[i, k] * B[j, k]
-    return acc
-
-
-@inlined
-def add_row_to_row(scale, A, i, B, j):
-    """B[j] += scale A[i], in place (``scale`` is cast to B's precision)."""
-    scale = B.dtype.type(scale)
-    for k in range(B.shape[1]):
-        B[j, k] += scale * A[i, k]
-
-
-@inlined
 def add_row_to(scale, W, i, y):
     """y += scale W[i], in place (``scale`` is cast to y's precision)."""
     scale = y.dtype.type(scale)

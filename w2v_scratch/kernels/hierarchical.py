@@ -16,31 +16,25 @@ so one prediction costs about log2(V) dot products instead of V.
 Skip-Gram pairs, in which direction
 -----------------------------------
 Skip-Gram's objective sums log P(context | centre) over (centre, context) pairs. Like
-word2vec.c and gensim, the Skip-Gram kernel reads every pair the other way round: each
-context word c's vector predicts the *centre* word, h_c = v_c. The same pairs, so the same
-objective up to the random window shrinking, and the centre's path is the same for its
-whole window.
+word2vec.c and gensim, the kernels walk every centre word's window and, for each context
+word c, predict the *centre* word from v_c: the same pairs read the other way round, which
+is the same objective up to the random window shrinking. So one centre word's path is
+walked for its whole window.
 
-One step per centre word
-------------------------
-word2vec.c and gensim take one SGD step per pair. :func:`sg_hierarchical_step` takes one
-step per centre word t on the summed loss of its C context words (like the Skip-Gram full
-softmax, one step per centre word):
-
-    L_t = Σ_c L(h = v_c, path of t)
-    ∂L_t/∂u_j = Σ_c g_cj v_c,        ∂L_t/∂v_c = Σ_j g_cj u_j,
-    g_cj = σ(u_j·v_c) - (1 - codes_j)
-
-all evaluated before anything moves, i.e. the exact gradient step of L_t. The difference
-from gensim is only *when* a pair sees its neighbours' updates of the centre's path: the
-pairs of one window no longer see each other's (as the two threads of a Hogwild run do
-not see each other's). It matters for speed with several threads: the root and the nodes
-near it lie on every path, so each of their rows is written by both threads all the time
-and has to move between the cores for every write. One write per window instead of one
-per pair makes that about C ≈ 6 times rarer. Measured on 5M tokens, 2 threads, the two
-kernels alternating in one process: 423k against 326k words/s (median of 10); one
-thread: 0.9-1.0x. Quality on the shared corpus stays within noise of gensim
-(benchmarks/results/w2v_quality.md).
+The centre's path, copied for its window
+----------------------------------------
+The root and the nodes near it lie on every path. With several threads (Hogwild) each
+of their rows is then written by both threads all the time, and every write has to take
+the row's cache lines away from the other core. So :func:`sg_hierarchical_step` copies the
+centre's path rows into a thread-local buffer, runs the window's pairs on the copy one
+after the other -- exactly the per-pair SGD steps of word2vec.c and gensim -- and then adds
+the copy's change to the shared rows: u_j += (copy_j after - copy_j before), one write per
+window instead of one per pair. With one thread nothing else moves the rows meanwhile, so
+this is the per-pair steps (up to the rounding of that last addition); with several, the
+other threads see this window's updates of the path at its end rather than pair by pair,
+one more delay of the kind Hogwild already has. Measured on 5M tokens, the kernels
+alternating in one process (medians of 10 runs): 2 threads 484k words/s against 414k
+updating the shared rows pair by pair; 1 thread 1.02x.
 
 The reference is :func:`w2v_scratch.reference.sg_hierarchical` / ``cbow_hierarchical``.
 """
@@ -51,17 +45,15 @@ import numpy as np
 
 from .common import (
     TINY_PROBABILITY,
-    add_row_to,
-    add_row_to_row,
     add_to_row,
     backpropagate_row,
+    copy_row,
     gather_context,
     kernel,
     label_probability_and_gradient,
     learning_rate,
     mean_of_rows,
     row_dot,
-    rows_dot,
     shrunk_window,
     spread_to_rows,
     subsample_sentence,
@@ -93,39 +85,55 @@ def hierarchical_step(W_nodes, h, points, codes, depth, word, lr, grad_h):
 
 @kernel
 def sg_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, depth, target, lr,
-                         H, grad_H, grad_node, g):
-    """Skip-Gram, one centre word: every context word's vector v_c predicts ``target``.
+                         h, grad_h, path):
+    """Skip-Gram, one centre word: each context word c in turn, h = v_c, follows ``target``'s path.
 
-    One SGD step on L = Σ_c Σ_j -log P(turn_j | u_j·v_c) along target's path (see the
-    module docstring). For each node j: the C scores u_j·v_c first, then
-    grad_H[c] += g_cj u_j and u_j -= lr Σ_c g_cj v_c (one write of u_j); at the end
-    v_c -= lr grad_H[c]. H and grad_H are (2 window, d) scratch buffers, grad_node (d,),
-    g (2 window,) float64.
+    One :func:`hierarchical_step` per context word, in order, on a copy of the path's rows
+    (see the module docstring); the shared rows then get the copy's change. Returns the
+    summed loss of the pairs. ``path`` is a :func:`path_buffer`.
     """
-    C = context.shape[0]
-    for c in range(C):  # H[c] = v_c before any update, grad_H[c] = 0   (C, d)
-        for k in range(H.shape[1]):
-            H[c, k] = W_in[context[c], k]
-            grad_H[c, k] = 0.0
-    log_probability, probability = 0.0, 1.0  # L = -log Π_{c,j} P(turn_j | u_j·v_c)
-    for j in range(depth[target]):
-        node, label = points[target, j], 1.0 - codes[target, j]
-        for c in range(C):  # C independent scores s_cj = u_j·v_c
-            g[c] = rows_dot(W_nodes, node, H, c)
-        for c in range(C):  # g_cj = ∂L/∂s_cj = σ(s_cj) - (1 - codes_j)
-            p_cj, g[c] = label_probability_and_gradient(g[c], label)
-            probability *= p_cj
-        if probability < TINY_PROBABILITY:
-            log_probability += math.log(probability)
-            probability = 1.0
-        grad_node[:] = 0.0  # ∂L/∂u_j = Σ_c g_cj v_c   (d,)
-        for c in range(C):
-            add_row_to_row(g[c], W_nodes, node, grad_H, c)  # ∂L/∂v_c += g_cj u_j (u_j unmoved)
-            add_row_to(g[c], H, c, grad_node)
-        add_to_row(-lr, grad_node, W_nodes, node)  # the one write of u_j in this step
-    for c in range(C):
-        add_row_to_row(-lr * input_lock[context[c]], grad_H, c, W_in, context[c])
-    return -(log_probability + math.log(probability))
+    rows, _, ids, path_codes, path_depth = path
+    copy_path(W_nodes, points, codes, depth, target, *path)
+    loss = 0.0
+    for c in range(context.shape[0]):
+        copy_row(W_in, context[c], h)  # (d,)
+        loss += hierarchical_step(rows, h, ids, path_codes, path_depth, 0, lr, grad_h)
+        add_to_row(-lr * input_lock[context[c]], grad_h, W_in, context[c])
+    add_path_change(W_nodes, points, target, *path)
+    return loss
+
+
+@kernel
+def copy_path(W_nodes, points, codes, depth, word, rows, before, ids, path_codes, path_depth):
+    """Copy ``word``'s path into a path buffer as a one-word tree: node j is row j of ``rows``."""
+    for j in range(depth[word]):
+        node = points[word, j]  # read once: LLVM cannot tell that the stores below miss it
+        path_codes[0, j] = codes[word, j]
+        for k in range(rows.shape[1]):
+            rows[j, k] = W_nodes[node, k]
+            before[j, k] = W_nodes[node, k]
+    path_depth[0] = depth[word]
+
+
+@kernel
+def add_path_change(W_nodes, points, word, rows, before, ids, path_codes, path_depth):
+    """u_j += rows[j] - before[j] for the nodes of ``word``'s path: the change made on the
+    copy, added to whatever the shared rows hold now (other threads' updates included)."""
+    for j in range(path_depth[0]):
+        node = points[word, j]
+        for k in range(rows.shape[1]):
+            W_nodes[node, k] += rows[j, k] - before[j, k]
+
+
+@kernel
+def path_buffer(points, codes, W):
+    """Thread-local scratch for :func:`sg_hierarchical_step`: room for one path's rows (rows
+    of W's width and precision) and their values before the window, the node ids 0..n-1 of
+    the copied path, its codes and its depth."""
+    max_depth, d = points.shape[1], W.shape[1]
+    return (np.empty((max_depth, d), W.dtype), np.empty((max_depth, d), W.dtype),
+            np.arange(max_depth).astype(points.dtype).reshape(1, max_depth),
+            np.empty((1, max_depth), codes.dtype), np.empty(1, np.int32))
 
 
 @kernel
@@ -146,18 +154,17 @@ def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last
 
     ``points[w, :depth[w]]`` and ``codes[w, :depth[w]]`` hold word w's Huffman path; every
     update of an input vector v_w is scaled by ``input_lock[w]`` (1 trains, 0 freezes).
-    One :func:`sg_hierarchical_step` per kept centre word with at least one context word;
-    each context word counts as one prediction (see the module docstring).
+    One :func:`sg_hierarchical_step` per kept centre word with at least one context word:
+    each context word's vector predicts the centre word, one SGD step per pair.
     Returns (summed loss, number of predictions, number of kept words).
     """
     d = W_in.shape[1]
     state = np.full(1, seed, dtype=np.uint64)
     sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
     context = np.empty(2 * window, np.int32)
-    H = np.empty((2 * window, d), W_in.dtype)
-    grad_H = np.empty((2 * window, d), W_in.dtype)
-    grad_node = np.empty(d, W_in.dtype)
-    g = np.empty(2 * window, np.float64)
+    h = np.empty(d, W_in.dtype)
+    grad_h = np.empty(d, W_in.dtype)
+    path = path_buffer(points, codes, W_in)
     loss, predictions, kept = 0.0, 0, 0
     for s in range(first, last):
         lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
@@ -170,7 +177,7 @@ def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last
             if c == 0:
                 continue
             loss += sg_hierarchical_step(W_in, W_nodes, input_lock, context[:c], points, codes,
-                                         depth, sentence[i], lr, H, grad_H, grad_node, g)
+                                         depth, sentence[i], lr, h, grad_h, path)
             predictions += c
     return loss, predictions, kept
 
