@@ -32,9 +32,9 @@ the copy's change to the shared rows: u_j += (copy_j after - copy_j before), one
 window instead of one per pair. With one thread nothing else moves the rows meanwhile, so
 this is the per-pair steps (up to the rounding of that last addition); with several, the
 other threads see this window's updates of the path at its end rather than pair by pair,
-one more delay of the kind Hogwild already has. Measured on 5M tokens, the kernels
-alternating in one process (medians of 10 runs): 2 threads 484k words/s against 414k
-updating the shared rows pair by pair; 1 thread 1.02x.
+one more delay of the kind Hogwild already has. Measured on 5M tokens, the two kernels
+alternating in one process, medians of 8 runs: 2 threads 418k words/s against 364k when
+every pair writes the shared rows (1.23x; per run 0.88-1.58x); 1 thread 0.97x (the copies).
 
 The reference is :func:`w2v_scratch.reference.sg_hierarchical` / ``cbow_hierarchical``.
 """
