@@ -7,12 +7,15 @@ operations differs). In float32 -- the precision used for training -- to 1e-5.
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
+from numba import njit
 
 from w2v_scratch import kernels as K
 from w2v_scratch import reference as ref
+from w2v_scratch.kernels.common import prefetch_rows
 from w2v_scratch.kernels.hierarchical import path_buffer
 
 V, D, LR = 11, 6, 0.3
@@ -164,3 +167,22 @@ def test_the_path_copy_adds_its_change_to_what_the_shared_rows_hold_now():
     W_nodes += other_thread
     add_path_change(W_nodes, points, 1, *path)
     assert np.allclose(W_nodes, expected, rtol=0, atol=1e-12)
+
+
+@njit
+def _prefetch(W, rows):
+    prefetch_rows(W, rows)
+
+
+@pytest.mark.parametrize("dtype, d", [(np.float32, 100), (np.float64, 17), (np.float32, 1)])
+def test_prefetching_rows_asks_to_write_them_and_changes_no_value(dtype, d):
+    """The steps prefetch their rows before reading them (kernels.common): the compiled code
+    must hold write prefetches (llvm.prefetch with rw=1) and leave every value as it was,
+    for any width, precision and row, the last one included."""
+    W = np.random.default_rng(6).normal(size=(5, d)).astype(dtype)
+    before = W.copy()
+    _prefetch(W, _i32([0, 4, 2, 4]))
+    assert np.array_equal(W, before)
+    flags = re.findall(r"@llvm\.prefetch[\w.]*\([^,]+, i32 (\d+), i32 (\d+), i32 (\d+)\)",
+                       _prefetch.inspect_llvm(_prefetch.signatures[-1]))
+    assert flags and set(flags) == {("1", "3", "1")}  # write, keep in every cache, data

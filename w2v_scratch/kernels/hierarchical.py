@@ -49,10 +49,13 @@ from .common import (
     backpropagate_row,
     copy_row,
     gather_context,
+    inlined,
     kernel,
     label_probability_and_gradient,
     learning_rate,
     mean_of_rows,
+    prefetch_row,
+    prefetch_rows,
     row_dot,
     shrunk_window,
     spread_to_rows,
@@ -93,6 +96,8 @@ def sg_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, dept
     summed loss of the pairs. ``path`` is a :func:`path_buffer`.
     """
     rows, _, ids, path_codes, path_depth = path
+    prefetch_path(W_nodes, points, depth, target)  # the rows this step touches, before the
+    prefetch_rows(W_in, context)  # first one is read (see kernels.common)
     copy_path(W_nodes, points, codes, depth, target, *path)
     loss = 0.0
     for c in range(context.shape[0]):
@@ -101,6 +106,13 @@ def sg_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, dept
         add_to_row(-lr * input_lock[context[c]], grad_h, W_in, context[c])
     add_path_change(W_nodes, points, target, *path)
     return loss
+
+
+@inlined
+def prefetch_path(W_nodes, points, depth, word):
+    """:func:`~w2v_scratch.kernels.common.prefetch_row` for the nodes of ``word``'s path."""
+    for j in range(depth[word]):
+        prefetch_row(W_nodes, points[word, j])
 
 
 @kernel
@@ -140,6 +152,8 @@ def path_buffer(points, codes, W):
 def cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, depth, target, lr,
                            h, grad_h, exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors, follow ``target``'s path."""
+    prefetch_path(W_nodes, points, depth, target)  # the rows this step touches, before the
+    prefetch_rows(W_in, context)  # first one is read (see kernels.common)
     mean_of_rows(W_in, context, h)
     loss = hierarchical_step(W_nodes, h, points, codes, depth, target, lr, grad_h)
     spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)

@@ -27,6 +27,8 @@ from .common import (
     label_probability_and_gradient,
     learning_rate,
     mean_of_rows,
+    prefetch_row,
+    prefetch_rows,
     row_dot,
     shrunk_window,
     spread_to_rows,
@@ -90,6 +92,9 @@ def sg_negative_step(W_in, W_out, input_lock, input_word, target, negatives, lr,
 
     The output vectors learn from a copy of v_{input_word}; then v_{input_word} -= lr ∂L/∂h.
     """
+    prefetch_row(W_out, target)  # all the rows this step touches, before the first
+    prefetch_rows(W_out, negatives)  # one is read (see kernels.common)
+    prefetch_row(W_in, input_word)
     copy_row(W_in, input_word, h)  # (d,)
     loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
     add_to_row(-lr * input_lock[input_word], grad_h, W_in, input_word)
@@ -100,6 +105,9 @@ def sg_negative_step(W_in, W_out, input_lock, input_word, target, negatives, lr,
 def cbow_negative_step(W_in, W_out, input_lock, context, target, negatives, lr, h, grad_h, g,
                        exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors, predict ``target``."""
+    prefetch_row(W_out, target)  # all the rows this step touches, before the first
+    prefetch_rows(W_out, negatives)  # one is read (see kernels.common)
+    prefetch_rows(W_in, context)
     mean_of_rows(W_in, context, h)
     loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
     spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
