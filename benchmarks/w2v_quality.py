@@ -38,7 +38,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import _fresh_numba_cache  # noqa: F401  (before numba is imported)
 import gensim
 from _report import code_revision, machine_description, write_report
 from gensim.models.word2vec import LineSentence

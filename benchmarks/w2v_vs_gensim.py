@@ -56,7 +56,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import _fresh_numba_cache  # noqa: F401  (before numba is imported)
 import gensim
 import numba
 import numpy as np

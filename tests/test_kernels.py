@@ -6,8 +6,11 @@ the reference to 1e-12 (relative to the largest entry; only the order of float
 operations differs). In float32 -- the precision used for training -- to 1e-5.
 """
 
+import json
 import math
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,3 +189,44 @@ def test_prefetching_rows_asks_to_write_them_and_changes_no_value(dtype, d):
     flags = re.findall(r"@llvm\.prefetch[\w.]*\([^,]+, i32 (\d+), i32 (\d+), i32 (\d+)\)",
                        _prefetch.inspect_llvm(_prefetch.signatures[-1]))
     assert flags and set(flags) == {("1", "3", "1")}  # write, keep in every cache, data
+
+
+_DRAW = """
+import numpy as np
+from kernels.negative import draw_negatives
+out = np.empty(6, np.int64)
+k = draw_negatives(np.full(5, 0.5), np.arange(5, dtype=np.int32)[::-1].copy(), -1, 6,
+                   np.full(1, 7, np.uint64), out)
+print(out[:k].tolist())
+"""
+
+
+def test_editing_an_inlined_helper_recompiles_the_kernels_that_use_it(tmp_path):
+    """Numba's disk cache checks only the file defining a function; draw_negatives
+    (negative.py) inlines uniform() from common.py, so after common.py changes it must
+    not be loaded from the old cache (kernels.common.CACHE_DIR)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import w2v_scratch.kernels
+
+    shutil.copytree(Path(w2v_scratch.kernels.__file__).parent, tmp_path / "kernels",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+
+    def draws():
+        run = subprocess.run([sys.executable, "-c", _DRAW], cwd=tmp_path, env=environment,
+                             capture_output=True, text=True, check=True)
+        return json.loads(run.stdout)
+
+    first = draws()
+    assert len(first) == 6 and set(first) != {0}  # a random mix of the 5 words
+    assert draws() == first  # the same code: loaded from the cache, same stream
+    common = tmp_path / "kernels" / "common.py"
+    source = common.read_text()
+    uniform = "return next_random(state) * (1.0 / 4294967296.0)"
+    assert uniform in source
+    common.write_text(source.replace(uniform, "return next_random(state) * 0.0"))
+    # u = 0 always: slot 0, fraction 0 < keep 0.5, so word 0 every time
+    assert draws() == [0] * 6

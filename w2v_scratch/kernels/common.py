@@ -10,29 +10,64 @@ allows fused multiply-add. We do *not* allow ``nnan``/``ninf``: the trainer reli
 NaN and inf propagating so that a diverging run is detected and reported, and LLVM
 may delete ``isfinite`` checks under those flags. Results stay deterministic for a
 given machine and seed, but may differ in the last bits from a build without these flags.
+
+disk cache
+----------
+Numba's disk cache checks only the source file that defines a function, so a kernel
+that inlines a helper from this file would go on running its old machine code after
+the helper changed. Every kernel is therefore cached in a folder named by a hash of
+all the files of this package (:data:`CACHE_DIR`): any edit starts a fresh cache.
 """
 
+import hashlib
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import config, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 FASTMATH = {"reassoc", "contract"}
 
 
+def _cache_dir_of_these_sources():
+    """``kernels-<hash of every .py file of this package>``, inside ``NUMBA_CACHE_DIR`` if
+    the user set one, else inside this package's ``__pycache__`` (when that is not
+    writable, Numba falls back to its per-user cache)."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return os.path.join(config.CACHE_DIR or package / "__pycache__",
+                        "kernels-" + digest.hexdigest()[:16])
+
+
+CACHE_DIR = _cache_dir_of_these_sources()
+
+
+def _compile(func, **options):
+    """njit(nogil, cache, fastmath=FASTMATH) with the disk cache in :data:`CACHE_DIR`
+    (Numba picks a function's cache folder when it is decorated)."""
+    user_cache_dir, config.CACHE_DIR = config.CACHE_DIR, CACHE_DIR
+    try:
+        return njit(nogil=True, cache=True, fastmath=FASTMATH, **options)(func)
+    finally:
+        config.CACHE_DIR = user_cache_dir
+
+
 def kernel(func):
     """Compile ``func`` as a training kernel: nopython, releases the GIL, cached on disk."""
-    return njit(nogil=True, cache=True, fastmath=FASTMATH)(func)
+    return _compile(func)
 
 
 def inlined(func):
     """Like :func:`kernel`, and inlined into its callers by Numba itself: for the small
     functions called once per row or per random number, where a call costs as much as
     the work (LLVM does not inline across Numba's separately compiled functions)."""
-    return njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always")(func)
+    return _compile(func, inline="always")
 
 
 # ------------------------------------------------------------------------- vector arithmetic
