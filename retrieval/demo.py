@@ -137,7 +137,8 @@ def word_vectors(settings, captions, cache, progress=True):
 
 
 def image_features(splits, cache, progress=True):
-    """ResNet-50 features of every split's images, through the feature cache."""
+    """ResNet-50 features of every split's images, through the feature cache (then pruned
+    of the chunks no image uses any more)."""
     from vision import FeatureCache, ImageEncoder
 
     encoder = ImageEncoder(progress=progress)
@@ -146,6 +147,9 @@ def image_features(splits, cache, progress=True):
     for role, split in splits.items():
         log(f"image features: {role} ({len(split)} images)")
         features[role] = encoder.encode(split.image_paths, cache=feature_cache)
+    chunks, freed = feature_cache.prune()
+    if chunks:
+        log(f"feature cache: removed {chunks} chunk(s) no longer used ({freed / 2**20:.1f} MiB)")
     return features
 
 

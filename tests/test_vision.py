@@ -436,6 +436,47 @@ def test_two_writers_that_pick_the_same_chunk_number_never_mix_their_files(tmp_p
     assert found[red][0] == 1.0 and found[blue][0] == 2.0
 
 
+def test_prune_removes_exactly_the_chunks_no_lookup_can_use(tmp_path, tiny):
+    """Chunks whose every row was overridden by a later chunk, or describes an image that
+    changed or is gone, are deleted; every lookup gives what it gave before."""
+    from vision.cache import _manifest_paths
+
+    cache = FeatureCache(tmp_path / "cache")
+    sha, other_sha = "a" * 64, "b" * 64
+    a, b, c, d = (save_colour(tmp_path / f"{name}.png", colour)
+                  for name, colour in zip("abcd", [RED, GREEN, BLUE, RED]))
+
+    def add(paths, value, model=sha):
+        cache.add(paths, np.full((len(paths), 2048), value, np.float32), model)
+        newest = _manifest_paths(cache._folder(model))[-1]
+        return [newest, newest.with_suffix(".npy")]
+
+    first = add([a, b], 1.0)  # dead at the end: a and b are both overridden below
+    add([b], 2.0)
+    changed = add([c], 3.0)  # dead: c changes
+    gone = add([d], 4.0)  # dead: d is deleted
+    add([a], 5.0)
+    add([a], 6.0, model=other_sha)  # another model's chunk, still serving
+    save_colour(c, GREEN)
+    os.utime(c, ns=(1_000_000_000, 1_000_000_000))
+    os.remove(d)
+    stray = cache._folder(sha) / "chunk-notes.json"
+    stray.write_text("{}")
+    dead = first + changed + gone
+    expected_bytes = sum(path.stat().st_size for path in dead)
+    before = {model: cache.lookup([a, b, c, d], model) for model in (sha, other_sha)}
+
+    assert cache.prune() == (3, expected_bytes)
+    assert not any(path.exists() for path in dead) and stray.exists()
+    for model in (sha, other_sha):
+        after = cache.lookup([a, b, c, d], model)
+        assert after.keys() == before[model].keys()
+        assert all(np.array_equal(after[p], before[model][p]) for p in after)
+    assert before[sha][a][0] == 5.0 and before[sha][b][0] == 2.0  # the newest chunks
+    assert cache.prune() == (0, 0)
+    assert FeatureCache(tmp_path / "nothing here").prune() == (0, 0)
+
+
 def test_manifest_records_model_preprocessing_and_file_versions(tmp_path, encoder):
     path = save_colour(tmp_path / "a.png", RED)
     encoder.encode([path], cache=FeatureCache(tmp_path / "cache"))
@@ -486,6 +527,22 @@ def test_cli_extract_list_file_relative_to_its_folder(tmp_path, tiny):
     with np.load(out, allow_pickle=False) as saved:
         assert list(saved["paths"]) == [str(tmp_path / "imgs" / "g.png")]
         np.testing.assert_allclose(saved["features"][0], hand_features(GREEN, tiny[1]), atol=1e-5)
+
+
+def test_cli_extract_with_a_cache_prunes_what_a_changed_image_left_behind(tmp_path, tiny,
+                                                                          capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    red = save_colour(folder / "red.png", RED)
+    args = ["extract", tiny[0], folder, "--out", tmp_path / "f.npz", "--cache", tmp_path / "c"]
+    assert run_cli(*args) == 0
+    save_colour(red, BLUE)
+    os.utime(red, ns=(1_000_000_000, 1_000_000_000))
+    assert run_cli(*args) == 0
+    assert "feature cache: removed 1 chunk(s) no longer used" in capsys.readouterr().err
+    assert len(list((tmp_path / "c").rglob("chunk-*.npy"))) == 1
+    with np.load(tmp_path / "f.npz", allow_pickle=False) as saved:
+        np.testing.assert_allclose(saved["features"][0], hand_features(BLUE, tiny[1]), atol=1e-5)
 
 
 def test_cli_classify_prints_the_numpy_top_class(tmp_path, tiny, capsys):

@@ -8,6 +8,7 @@ Both take --model, --feature-output, --batch-size, --threads and --no-progress.
 ``extract`` takes a folder (its image files, in name order) or a text file with one
 image path per line (relative paths are relative to the list file's folder). It writes
 an ``.npz`` with ``features`` (float32, N x 2048) and ``paths`` (N strings), atomically.
+With ``--cache``, it then prunes the cache's chunks that no image uses any more.
 Unreadable images are left out and listed on stderr; the exit status is then 1.
 """
 
@@ -41,6 +42,13 @@ def _report(failures):
     return 1 if failures else 0
 
 
+def _report_pruned(pruned):
+    chunks, freed = pruned
+    if chunks:
+        print(f"feature cache: removed {chunks} chunk(s) no longer used ({freed / 2**20:.1f} MiB)",
+              file=sys.stderr)
+
+
 def _extract(encoder, args):
     paths = image_paths(args.images)
     cache = FeatureCache(args.cache) if args.cache else None
@@ -48,6 +56,8 @@ def _extract(encoder, args):
     kept = np.array([p for p in paths if p not in failures], dtype=str)  # (N,) unicode, no pickle
     atomic_write(args.out, lambda file: np.savez(file, features=features, paths=kept))
     print(f"wrote {args.out}: features {features.shape}", file=sys.stderr)
+    if cache is not None:
+        _report_pruned(cache.prune())
     return _report(failures)
 
 

@@ -11,7 +11,8 @@ Layout of the cache folder::
 Each batch adds a chunk, written atomically (.npy first, then the .json that makes it
 visible), so an interrupted run keeps every finished batch and the next run resumes.
 An entry counts only while the image file keeps its size and mtime; a later chunk
-overrides an earlier one for the same path. Several processes may write to one folder
+overrides an earlier one for the same path. :meth:`FeatureCache.prune` deletes the
+chunks left with no entry that counts. Several processes may write to one folder
 at once: ``<writer>`` (process id and random bits) makes every chunk name unique, so two
 writers that pick the same number never pair one's .npy with the other's manifest.
 """
@@ -60,20 +61,10 @@ class FeatureCache:
         return self.directory / f"{model_sha256[:16]}-preprocess{PREPROCESS_VERSION}"
 
     def _manifests(self, model_sha256):
-        """Yield ``(chunk .npy path, manifest dict)`` of the chunks for this model, oldest first."""
-        folder = self._folder(model_sha256)
-        if not folder.is_dir():
-            return
-        for manifest_path in _manifest_paths(folder):
-            try:
-                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-                key = (manifest["model_sha256"], manifest["preprocess_version"])
-                entries = [(e["path"], (e["size"], e["mtime_ns"])) for e in manifest["files"]]
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                _skip(manifest_path, f"unreadable manifest ({error!r})")
-                continue
+        """Yield ``(chunk .npy path, entries)`` of the chunks for this model, oldest first."""
+        for chunk_path, key, entries in _read_manifests(self._folder(model_sha256)):
             if key == (model_sha256, PREPROCESS_VERSION):
-                yield manifest_path.with_suffix(".npy"), entries
+                yield chunk_path, entries
 
     def lookup(self, paths, model_sha256):
         """Features stored for the unchanged files among ``paths``.
@@ -138,6 +129,60 @@ class FeatureCache:
         )
         text = json.dumps(manifest, indent=1).encode("utf-8")
         atomic_write(chunk.with_suffix(".json"), lambda file: file.write(text))
+
+    def prune(self):
+        """Delete the chunks that can no longer serve a lookup; returns (chunks, bytes) freed.
+
+        A row serves lookups while it is the newest entry for its image (later chunks
+        override earlier ones) and the image keeps the size and mtime it had then. A chunk
+        none of whose rows serve -- its images were encoded again, changed or deleted -- is
+        only disk space. Its manifest goes first, so that readers stop seeing it, then its
+        features; a reader that listed it just before finds the features gone, which is a
+        cache miss (see :func:`_load_chunk`). Every model's and preprocessing version's
+        chunks are judged alike; unreadable manifests are left alone.
+        """
+        chunks_removed = bytes_freed = 0
+        if not self.directory.is_dir():
+            return chunks_removed, bytes_freed
+        for folder in sorted(p for p in self.directory.iterdir() if p.is_dir()):
+            chunks = list(_read_manifests(folder))
+            newest = {}  # (model, preprocessing, image path) -> (chunk, file version)
+            for chunk_path, key, entries in chunks:
+                for path, version in entries:
+                    newest[key, path] = (chunk_path, version)
+            serving = {chunk_path for (_, path), (chunk_path, version) in newest.items()
+                       if _file_version(path) == version}
+            for chunk_path, _, _ in chunks:
+                if chunk_path not in serving:
+                    bytes_freed += _remove(chunk_path.with_suffix(".json")) + _remove(chunk_path)
+                    chunks_removed += 1
+        return chunks_removed, bytes_freed
+
+
+def _read_manifests(folder):
+    """Yield ``(chunk .npy path, (model sha256, preprocessing version), entries)`` for the
+    readable manifests of ``folder``, oldest first; entries are ``(path, (size, mtime_ns))``."""
+    if not folder.is_dir():
+        return
+    for manifest_path in _manifest_paths(folder):
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            key = (manifest["model_sha256"], manifest["preprocess_version"])
+            entries = [(e["path"], (e["size"], e["mtime_ns"])) for e in manifest["files"]]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            _skip(manifest_path, f"unreadable manifest ({error!r})")
+            continue
+        yield manifest_path.with_suffix(".npy"), key, entries
+
+
+def _remove(path):
+    """Delete ``path`` if it is there; return the bytes it held."""
+    try:
+        size = path.stat().st_size
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return size
 
 
 _CHUNK_NAME = re.compile(r"chunk-(\d+)(-[0-9a-f]+-[0-9a-f]+)?\.json")
