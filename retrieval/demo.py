@@ -147,9 +147,9 @@ def image_features(splits, cache, progress=True):
     for role, split in splits.items():
         log(f"image features: {role} ({len(split)} images)")
         features[role] = encoder.encode(split.image_paths, cache=feature_cache)
-    chunks, freed = feature_cache.prune()
-    if chunks:
-        log(f"feature cache: removed {chunks} chunk(s) no longer used ({freed / 2**20:.1f} MiB)")
+    pruned = feature_cache.prune()
+    if pruned.chunks:
+        log(str(pruned))
     return features
 
 

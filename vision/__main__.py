@@ -42,13 +42,6 @@ def _report(failures):
     return 1 if failures else 0
 
 
-def _report_pruned(pruned):
-    chunks, freed = pruned
-    if chunks:
-        print(f"feature cache: removed {chunks} chunk(s) no longer used ({freed / 2**20:.1f} MiB)",
-              file=sys.stderr)
-
-
 def _extract(encoder, args):
     paths = image_paths(args.images)
     cache = FeatureCache(args.cache) if args.cache else None
@@ -56,8 +49,8 @@ def _extract(encoder, args):
     kept = np.array([p for p in paths if p not in failures], dtype=str)  # (N,) unicode, no pickle
     atomic_write(args.out, lambda file: np.savez(file, features=features, paths=kept))
     print(f"wrote {args.out}: features {features.shape}", file=sys.stderr)
-    if cache is not None:
-        _report_pruned(cache.prune())
+    if cache is not None and (pruned := cache.prune()).chunks:
+        print(pruned, file=sys.stderr)
     return _report(failures)
 
 

@@ -23,6 +23,7 @@ import re
 import secrets
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -131,7 +132,7 @@ class FeatureCache:
         atomic_write(chunk.with_suffix(".json"), lambda file: file.write(text))
 
     def prune(self):
-        """Delete the chunks that can no longer serve a lookup; returns (chunks, bytes) freed.
+        """Delete the chunks that can no longer serve a lookup; returns a :class:`Pruned`.
 
         A row serves lookups while it is the newest entry for its image (later chunks
         override earlier ones) and the image keeps the size and mtime it had then. A chunk
@@ -143,7 +144,7 @@ class FeatureCache:
         """
         chunks_removed = bytes_freed = 0
         if not self.directory.is_dir():
-            return chunks_removed, bytes_freed
+            return Pruned(chunks_removed, bytes_freed)
         for folder in sorted(p for p in self.directory.iterdir() if p.is_dir()):
             chunks = list(_read_manifests(folder))
             newest = {}  # (model, preprocessing, image path) -> (chunk, file version)
@@ -156,7 +157,18 @@ class FeatureCache:
                 if chunk_path not in serving:
                     bytes_freed += _remove(chunk_path.with_suffix(".json")) + _remove(chunk_path)
                     chunks_removed += 1
-        return chunks_removed, bytes_freed
+        return Pruned(chunks_removed, bytes_freed)
+
+
+class Pruned(NamedTuple):
+    """What :meth:`FeatureCache.prune` deleted; ``str()`` is the line to show a user."""
+
+    chunks: int
+    bytes: int
+
+    def __str__(self):
+        return (f"feature cache: removed {self.chunks} chunk(s) no longer used "
+                f"({self.bytes / 2**20:.1f} MiB)")
 
 
 def _read_manifests(folder):

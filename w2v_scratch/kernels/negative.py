@@ -23,6 +23,7 @@ from .common import (
     add_to_row,
     copy_row,
     gather_context,
+    inlined,
     kernel,
     label_probability_and_gradient,
     learning_rate,
@@ -56,6 +57,13 @@ def draw_negatives(noise_keep, noise_alias, target, negative, state, out):
             out[n] = word
             n += 1
     return n
+
+
+@inlined
+def prefetch_output_rows(W_out, target, negatives):
+    """:func:`~w2v_scratch.kernels.common.prefetch_row` for u_w and every u_{n_k}."""
+    prefetch_row(W_out, target)
+    prefetch_rows(W_out, negatives)
 
 
 @kernel
@@ -92,9 +100,8 @@ def sg_negative_step(W_in, W_out, input_lock, input_word, target, negatives, lr,
 
     The output vectors learn from a copy of v_{input_word}; then v_{input_word} -= lr ∂L/∂h.
     """
-    prefetch_row(W_out, target)  # all the rows this step touches, before the first
-    prefetch_rows(W_out, negatives)  # one is read (see kernels.common)
-    prefetch_row(W_in, input_word)
+    prefetch_output_rows(W_out, target, negatives)  # every row this step touches, before
+    prefetch_row(W_in, input_word)  # the first one is read (see kernels.common)
     copy_row(W_in, input_word, h)  # (d,)
     loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
     add_to_row(-lr * input_lock[input_word], grad_h, W_in, input_word)
@@ -105,9 +112,8 @@ def sg_negative_step(W_in, W_out, input_lock, input_word, target, negatives, lr,
 def cbow_negative_step(W_in, W_out, input_lock, context, target, negatives, lr, h, grad_h, g,
                        exact_mean_gradient):
     """CBOW, one centre word: h = mean of the context vectors, predict ``target``."""
-    prefetch_row(W_out, target)  # all the rows this step touches, before the first
-    prefetch_rows(W_out, negatives)  # one is read (see kernels.common)
-    prefetch_rows(W_in, context)
+    prefetch_output_rows(W_out, target, negatives)  # every row this step touches, before
+    prefetch_rows(W_in, context)  # the first one is read (see kernels.common)
     mean_of_rows(W_in, context, h)
     loss = negative_sampling_step(W_out, h, target, negatives, lr, grad_h, g)
     spread_to_rows(W_in, input_lock, context, grad_h, lr, exact_mean_gradient)
