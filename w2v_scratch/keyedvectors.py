@@ -12,39 +12,27 @@ Every similarity is a cosine, computed as a dot product of unit vectors::
 The unit-norm matrix is computed once and cached (a zero vector stays zero, it never
 becomes NaN).  Assigning ``kv.vectors`` drops the cache; after editing the array in
 place, call ``fill_norms(force=True)``.
+
+The two benchmarks (analogies, word-pair similarity) are computed in
+:mod:`w2v_scratch.evaluation` and the ``.npz`` file of ``save``/``load`` is described in
+:mod:`w2v_scratch.npz_format`; the methods of the same names here call them.
 """
 
 import difflib
-import io
 import itertools
-import json
 import logging
-import math
-import zipfile
-import zlib
 
 import numpy as np
 
-from w2v_scratch.word2vec_format import (
-    atomic_write,
-    key_problem,
-    open_binary,
-    read_word2vec,
-    write_word2vec,
-)
+from w2v_scratch import evaluation
+from w2v_scratch.npz_format import read_npz, write_npz
+from w2v_scratch.word2vec_format import key_problem, read_word2vec, write_word2vec
 
 logger = logging.getLogger(__name__)
 
-#: Version of the ``.npz`` layout written by :meth:`KeyedVectors.save`.
-_FORMAT_VERSION = 1
 #: Close-match suggestions compare against at most this many words (the most
 #: frequent ones sharing the unknown word's first letter), so they stay fast.
 _SUGGESTION_POOL = 3000
-#: gensim looks for an analogy's answer among the 5 best candidates only.
-_ANALOGY_CANDIDATES = 5
-#: Analogy questions are scored in batches whose (batch, vocabulary) score matrix
-#: holds about this many float32 values (4M values = 16 MB).
-_ANALOGY_BATCH_VALUES = 4_000_000
 #: 3CosMul's denominator guard (Levy & Goldberg 2014, the value gensim uses).
 _COSMUL_EPSILON = 1e-6
 
@@ -298,91 +286,10 @@ class KeyedVectors:
     def evaluate_word_analogies(self, path, restrict_vocab=300000, case_insensitive=True):
         """Accuracy on analogy questions ``a b c d`` (a : b :: c : d), as gensim computes it.
 
-        The file has section lines ``: name`` followed by question lines.  Only the
-        first ``restrict_vocab`` words take part; a question with a word outside them
-        is skipped.  Each answer is 3CosAdd, argmax_x cos(x, b - a + c) over those
-        words except a, b and c; with ``case_insensitive`` all words are compared
-        upper-cased, a word standing for its most frequent spelling.
-
-        Returns
-        -------
-        score : float
-            Correct / (correct + incorrect) over all sections (0.0 if none).
-        sections : list of dict
-            ``{"section": name, "correct": [(a, b, c, d), ...], "incorrect": [...]}``
-            for each section, then a "Total accuracy" section with all questions.
+        3CosAdd over the first ``restrict_vocab`` words; parameters and return value:
+        :func:`w2v_scratch.evaluation.evaluate_word_analogies`.
         """
-        fold = str.upper if case_insensitive else str
-        lookup = self._evaluation_lookup(restrict_vocab, fold)
-        sections = []
-        for name, questions in _read_analogy_sections(path, fold):
-            known = [question for question in questions if all(w in lookup for w in question)]
-            answers = self._answer_analogies(known, lookup, restrict_vocab, fold)
-            section = {"section": name, "correct": [], "incorrect": []}
-            for question, answer in zip(known, answers, strict=True):
-                section["correct" if answer == question[3] else "incorrect"].append(question)
-            sections.append(section)
-        total = {
-            "section": "Total accuracy",
-            "correct": [q for section in sections for q in section["correct"]],
-            "incorrect": [q for section in sections for q in section["incorrect"]],
-        }
-        n_answered = len(total["correct"]) + len(total["incorrect"])
-        score = len(total["correct"]) / n_answered if n_answered else 0.0
-        return score, [*sections, total]
-
-    def _evaluation_lookup(self, restrict_vocab, fold):
-        """Map each folded spelling among the first words to its most frequent row."""
-        lookup = {}
-        for index, key in enumerate(self.index_to_key[:restrict_vocab]):
-            lookup.setdefault(fold(key), index)
-        return lookup
-
-    def _answer_analogies(self, questions, lookup, restrict_vocab, fold):
-        """The folded 3CosAdd answer to each question (None when there is none).
-
-        As gensim: candidates are ranked by cos(x, b - a + c), the rows of a, b, c are
-        skipped, and the answer is the first of the next five candidates whose folded
-        spelling is not one of the question's words (another spelling of a question
-        word is skipped too).  The query is not normalised: scaling does not change
-        which word has the largest cosine.
-        """
-        normed = self.get_normed_vectors()[:restrict_vocab]  # (R, d)
-        abc = np.array([[lookup[word] for word in q[:3]] for q in questions], dtype=np.intp)
-        abc = abc.reshape(len(questions), 3)  # (Q, 3)
-        batch_size = max(1, _ANALOGY_BATCH_VALUES // max(1, len(normed)))
-        answers = []
-        for start in range(0, len(questions), batch_size):
-            batch = abc[start : start + batch_size]  # (B, 3)
-            queries = normed[batch[:, 1]] - normed[batch[:, 0]] + normed[batch[:, 2]]  # (B, d)
-            scores = queries @ normed.T  # (B, R)
-            rows = np.arange(len(batch))[:, None]  # (B, 1)
-            scores[rows, batch] = -np.inf
-            words = [set(q[:3]) for q in questions[start : start + batch_size]]
-            answers += self._pick_answers(scores, words, fold)
-        return answers
-
-    def _pick_answers(self, scores, question_words, fold):
-        """Per row of ``scores`` (B, R), the best word not spelled like a question word.
-
-        Looks at most ``_ANALOGY_CANDIDATES`` candidates deep; ``scores`` is consumed.
-        """
-        answers = [None] * len(scores)
-        pending = list(range(len(scores)))
-        for _ in range(_ANALOGY_CANDIDATES):
-            best = scores.argmax(axis=1)  # (B,)
-            still_pending = []
-            for row in pending:
-                candidate = fold(self.index_to_key[best[row]])
-                if candidate in question_words[row]:
-                    scores[row, best[row]] = -np.inf
-                    still_pending.append(row)
-                else:
-                    answers[row] = candidate
-            pending = still_pending
-            if not pending:
-                break
-        return answers
+        return evaluation.evaluate_word_analogies(self, path, restrict_vocab, case_insensitive)
 
     def evaluate_word_pairs(
         self,
@@ -394,46 +301,11 @@ class KeyedVectors:
     ):
         """Correlation of human similarity scores with cosine similarity, as gensim.
 
-        Each line is ``word_a<delimiter>word_b<delimiter>score``; lines starting with
-        ``#`` and malformed lines are skipped.  A pair with a word outside the first
-        ``restrict_vocab`` words is out of vocabulary: skipped, or given similarity 0
-        if ``dummy4unknown``.
-
-        Returns
-        -------
-        pearson : (float, float)
-            Pearson's r and its two-sided p-value.
-        spearman : (float, float)
-            Spearman's rho and its two-sided p-value.
-        oov_ratio : float
-            Percentage of pairs that were out of vocabulary.
+        Pearson's r, Spearman's rho and the out-of-vocabulary percentage; parameters and
+        return value: :func:`w2v_scratch.evaluation.evaluate_word_pairs`.
         """
-        from scipy import stats  # imported here: only this method needs scipy
-
-        fold = str.upper if case_insensitive else str
-        lookup = self._evaluation_lookup(restrict_vocab, fold)
-        gold, rows_a, rows_b = [], [], []  # row -1: a pair with an unknown word
-        n_pairs = 0
-        for word_a, word_b, score in _read_word_pairs(path, delimiter, fold):
-            n_pairs += 1
-            known = word_a in lookup and word_b in lookup
-            if known or dummy4unknown:
-                gold.append(score)
-                rows_a.append(lookup[word_a] if known else -1)
-                rows_b.append(lookup[word_b] if known else -1)
-        if not gold:
-            raise ValueError(f"{path}: no similarity judgement with both words in the vocabulary")
-        normed = self.get_normed_vectors()
-        rows_a, rows_b = np.array(rows_a), np.array(rows_b)  # (n,)
-        model = np.sum(normed[rows_a] * normed[rows_b], axis=1)  # (n,) cosines
-        model[rows_a < 0] = 0.0
-        pearson = stats.pearsonr(gold, model)
-        spearman = stats.spearmanr(gold, model)
-        n_known = int(np.sum(rows_a >= 0))
-        return (
-            (float(pearson.statistic), float(pearson.pvalue)),
-            (float(spearman.statistic), float(spearman.pvalue)),
-            100.0 * (n_pairs - n_known) / n_pairs,
+        return evaluation.evaluate_word_pairs(
+            self, path, delimiter, restrict_vocab, case_insensitive, dummy4unknown
         )
 
     # ------------------------------------------------------------------- files
@@ -455,17 +327,10 @@ class KeyedVectors:
         """Write one ``.npz`` file (at ``path`` exactly), atomically, without pickle.
 
         Members: ``format_version`` (int), ``keys`` (the words as one JSON string),
-        ``vectors`` (V, d) float32 and, when present, ``counts`` (V,) int64.
+        ``vectors`` (V, d) float32 and, when present, ``counts`` (V,) int64; see
+        :mod:`w2v_scratch.npz_format`.
         """
-        members = {
-            "format_version": np.array(_FORMAT_VERSION),
-            "keys": np.array(json.dumps(self.index_to_key, ensure_ascii=False)),
-            "vectors": self._vectors,
-        }
-        if self.counts is not None:
-            members["counts"] = self.counts
-        with atomic_write(path) as stream:
-            np.savez(stream, **members)
+        write_npz(path, self.index_to_key, self._vectors, self.counts)
 
     @classmethod
     def load(cls, path):
@@ -475,16 +340,7 @@ class KeyedVectors:
         its header is checked against the bytes it holds, so a damaged or hostile file
         cannot make the loader allocate more than the file's own size.
         """
-        with open(path, "rb") as stream:
-            try:
-                archive = zipfile.ZipFile(stream)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                raise ValueError(f"{path}: not a KeyedVectors .npz file ({exc})") from None
-            with archive:
-                try:
-                    return cls(**_read_members(archive))
-                except _NPZ_ERRORS as exc:
-                    raise ValueError(f"{path}: {exc}") from None
+        return read_npz(path, cls)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -529,69 +385,6 @@ def _checked_counts(counts, n_keys):
     return counts.astype(np.int64)
 
 
-#: What reading a damaged archive can raise besides ValueError: zipfile's own errors,
-#: OSError (a seek outside the file), an unknown compression method, deep JSON.
-_NPZ_ERRORS = (
-    ValueError,
-    KeyError,
-    OSError,
-    EOFError,
-    NotImplementedError,
-    RecursionError,
-    zipfile.BadZipFile,
-    zlib.error,
-)
-
-
-def _read_member(archive, name):
-    """The array ``<name>.npy`` of a zip archive, read without pickle.
-
-    ValueError for an object array (it would need pickle), an unknown .npy version,
-    or a header announcing more data than the member holds.
-    """
-    info = archive.getinfo(f"{name}.npy")
-    with archive.open(info) as member:  # first pass: the header only
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"member {name}: unsupported .npy version {version}")
-    if dtype.hasobject:
-        raise ValueError(f"member {name}: Object arrays are refused (they need pickle)")
-    claimed = math.prod(shape) * dtype.itemsize
-    if claimed > info.file_size:
-        raise ValueError(
-            f"member {name}: its header announces {claimed} bytes of data but the"
-            f" member holds {info.file_size} bytes"
-        )
-    with archive.open(info) as member:
-        return np.lib.format.read_array(member, allow_pickle=False)
-
-
-def _read_members(archive):
-    """Constructor arguments from an opened ``.npz`` zip; ValueError on anything unexpected."""
-    names = {name.removesuffix(".npy") for name in archive.namelist() if name.endswith(".npy")}
-    missing = {"format_version", "keys", "vectors"} - names
-    if missing:
-        raise ValueError(f"missing member(s) {sorted(missing)}")
-    version = _read_member(archive, "format_version")
-    if version.shape != () or version.dtype.kind not in "iu" or version != _FORMAT_VERSION:
-        raise ValueError(f"format_version {version!r}; this code reads {_FORMAT_VERSION}")
-    keys = _read_member(archive, "keys")
-    if keys.shape != () or keys.dtype.kind != "U":
-        raise ValueError(f"keys must be one unicode string (JSON); got {keys.dtype} {keys.shape}")
-    index_to_key = json.loads(str(keys))
-    if not isinstance(index_to_key, list):
-        raise ValueError("keys must hold a JSON list of strings")
-    vectors = _read_member(archive, "vectors")
-    if vectors.dtype != np.float32:
-        raise ValueError(f"vectors must be float32; got {vectors.dtype}")
-    counts = _read_member(archive, "counts") if "counts" in names else None
-    return {"vectors": vectors, "index_to_key": index_to_key, "counts": counts}
-
-
 def _unit(vector):
     """``vector / |vector|``, or the zero vector unchanged."""
     norm = np.linalg.norm(vector)
@@ -605,43 +398,3 @@ def _as_list(items):
     if isinstance(items, str) or (isinstance(items, np.ndarray) and items.ndim == 1):
         return [items]
     return list(items)
-
-
-def _open_utf8(path):
-    """Open a (possibly gzipped) UTF-8 text file."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8")
-
-
-def _read_analogy_sections(path, fold):
-    """``[(name, [(a, b, c, d), ...]), ...]`` from an analogy file, words folded.
-
-    A section starts at a line ``: name``; a line without exactly four words is skipped.
-    """
-    sections = []
-    with _open_utf8(path) as lines:
-        for line_no, line in enumerate(lines, start=1):
-            if line.startswith(": "):
-                sections.append((line.lstrip(": ").strip(), []))
-                continue
-            if not sections:
-                raise ValueError(f"{path}: line {line_no}: a question before any ': section' line")
-            words = line.split()
-            if len(words) == 4:
-                sections[-1][1].append(tuple(fold(word) for word in words))
-    return sections
-
-
-def _read_word_pairs(path, delimiter, fold):
-    """Yield ``(word_a, word_b, score)`` from a word-pair file, words folded."""
-    with _open_utf8(path) as lines:
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            fields = line.split(delimiter)
-            if len(fields) != 3:
-                continue
-            try:
-                score = float(fields[2])
-            except ValueError:
-                continue
-            yield fold(fields[0]), fold(fields[1]), score
