@@ -20,8 +20,9 @@ threads from fighting over the tree's top nodes.
 
 Objectives (``loss``): ``"softmax"`` computes that softmax over all V words;
 ``"negative"`` replaces it by negative sampling; ``"hierarchical"`` by a Huffman-tree
-hierarchical softmax. Each (architecture, objective) pair is one Numba kernel in
-:mod:`w2v_scratch.kernels`; the equations are written out in :mod:`w2v_scratch.reference`.
+hierarchical softmax. One Numba training loop walks the sentences for every mode and calls,
+per centre word, the window step of the (architecture, objective) pair
+(:mod:`w2v_scratch.kernels`); the equations are written out in :mod:`w2v_scratch.reference`.
 
 Note on CBOW: the gradient of the mean h with respect to each context vector is
 (1/C) ∂L/∂h. word2vec.c and gensim add the whole ∂L/∂h to every context vector instead,
@@ -232,34 +233,38 @@ class Word2Vec:
                                   / max(self.training_seconds_, 1e-9))
         return self
 
-    def _kernel_and_arguments(self, counts):
-        """The kernel for (sg, loss), the tables it takes after (first, last) and its
-        trailing arguments (CBOW's gradient rule)."""
-        keep = keep_probabilities(counts, self.sample)
-        trailing = () if self.sg else (self.cbow_gradient == "exact",)
+    def _objective(self, counts):
+        """The window step for (sg, loss), its scratch allocator and its tables (CBOW's
+        gradient rule last); see :mod:`w2v_scratch.kernels.training_loop`."""
+        cbow_rule = () if self.sg else (self.cbow_gradient == "exact",)
         if self.loss == "negative":
-            kernel = kernels.train_sg_negative if self.sg else kernels.train_cbow_negative
-            tables = (keep, *noise_table(counts, self.ns_exponent), self.window, self.negative)
+            window_step = kernels.sg_negative_window if self.sg else kernels.cbow_negative_window
+            new_scratch = kernels.negative_scratch
+            tables = (*noise_table(counts, self.ns_exponent), self.negative)
         elif self.loss == "hierarchical":
-            kernel = kernels.train_sg_hierarchical if self.sg else kernels.train_cbow_hierarchical
-            tables = (keep, *huffman_tree(counts), self.window)
+            window_step = (kernels.sg_hierarchical_window if self.sg
+                           else kernels.cbow_hierarchical_window)
+            new_scratch = kernels.hierarchical_scratch
+            tables = huffman_tree(counts)
         else:
-            kernel = kernels.train_sg_softmax if self.sg else kernels.train_cbow_softmax
-            tables = (keep, self.window)
-        return kernel, tables, trailing
+            window_step = kernels.sg_softmax_window if self.sg else kernels.cbow_softmax_window
+            new_scratch = kernels.softmax_scratch
+            tables = ()
+        return window_step, new_scratch, (*tables, *cbow_rule)
 
     def _train(self, corpus, counts, input_vectors, input_lock):
-        kernel, tables, trailing = self._kernel_and_arguments(counts)
+        window_step, new_scratch, tables = self._objective(counts)
+        keep = keep_probabilities(counts, self.sample)
         jobs = _split_into_jobs(corpus.bounds, JOB_WORDS)
         words = corpus.ids.size
         words_total = words * self.epochs
 
         def run(job, epoch, seed):
             first, last = job
-            return kernel(input_vectors, self.syn1_, input_lock, corpus.ids, corpus.bounds,
-                          first, last,
-                          *tables, self.alpha, self.min_alpha, epoch * words, words_total, seed,
-                          *trailing)
+            return kernels.train_sentences(
+                window_step, new_scratch, tables, input_vectors, self.syn1_, input_lock,
+                corpus.ids, corpus.bounds, first, last, keep, self.window, self.alpha,
+                self.min_alpha, epoch * words, words_total, seed)
 
         with ThreadPoolExecutor(self.workers) as pool, \
                 tqdm(total=words_total, unit="word", unit_scale=True, smoothing=0.1,

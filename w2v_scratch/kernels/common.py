@@ -50,12 +50,21 @@ CACHE_DIR = _cache_dir_of_these_sources()
 
 def _compile(func, **options):
     """njit(nogil, cache, fastmath=FASTMATH) with the disk cache in :data:`CACHE_DIR`
-    (Numba picks a function's cache folder when it is decorated)."""
+    (Numba picks a function's cache folder when it is decorated).
+
+    The training loop takes the window step of an objective as an argument, and Numba
+    files that compilation under the argument's dispatcher, which it names by a random
+    UUID drawn in each process: the cached loop would never be found again, and each run
+    would add a copy to the cache (numba issue #6264). Naming each kernel's dispatcher by
+    its module and name instead makes the key the same in every process.
+    """
     user_cache_dir, config.CACHE_DIR = config.CACHE_DIR, CACHE_DIR
     try:
-        return njit(nogil=True, cache=True, fastmath=FASTMATH, **options)(func)
+        dispatcher = njit(nogil=True, cache=True, fastmath=FASTMATH, **options)(func)
     finally:
         config.CACHE_DIR = user_cache_dir
+    dispatcher._set_uuid(f"{func.__module__}.{func.__qualname__}")
+    return dispatcher
 
 
 def kernel(func):

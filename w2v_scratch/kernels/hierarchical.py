@@ -48,18 +48,14 @@ from .common import (
     add_to_row,
     backpropagate_row,
     copy_row,
-    gather_context,
     inlined,
     kernel,
     label_probability_and_gradient,
-    learning_rate,
     mean_of_rows,
     prefetch_row,
     prefetch_rows,
     row_dot,
-    shrunk_window,
     spread_to_rows,
-    subsample_sentence,
 )
 
 
@@ -161,66 +157,38 @@ def cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, de
 
 
 @kernel
-def train_sg_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last, keep_probability,
-                          points, codes, depth, window, alpha, min_alpha, words_before,
-                          words_total, seed):
-    """Train Skip-Gram with hierarchical softmax on sentences ``first..last-1``.
-
-    ``points[w, :depth[w]]`` and ``codes[w, :depth[w]]`` hold word w's Huffman path; every
-    update of an input vector v_w is scaled by ``input_lock[w]`` (1 trains, 0 freezes).
-    One :func:`sg_hierarchical_step` per kept centre word with at least one context word:
-    each context word's vector predicts the centre word, one SGD step per pair.
-    Returns (summed loss, number of predictions, number of kept words).
-    """
+def hierarchical_scratch(W_in, W_nodes, tables):
+    """Buffers of one thread: (h, grad_h, path), ``path`` a :func:`path_buffer` for the tree
+    ``tables[:2]`` = (points, codes)."""
     d = W_in.shape[1]
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    context = np.empty(2 * window, np.int32)
-    h = np.empty(d, W_in.dtype)
-    grad_h = np.empty(d, W_in.dtype)
-    path = path_buffer(points, codes, W_in)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            c = gather_context(sentence, i, lo, hi, context)
-            if c == 0:
-                continue
-            loss += sg_hierarchical_step(W_in, W_nodes, input_lock, context[:c], points, codes,
-                                         depth, sentence[i], lr, h, grad_h, path)
-            predictions += c
-    return loss, predictions, kept
+    return (np.empty(d, W_in.dtype), np.empty(d, W_in.dtype),
+            path_buffer(tables[0], tables[1], W_in))
 
 
 @kernel
-def train_cbow_hierarchical(W_in, W_nodes, input_lock, corpus, bounds, first, last,
-                            keep_probability, points, codes, depth, window, alpha, min_alpha,
-                            words_before, words_total, seed, exact_mean_gradient):
-    """Train CBOW (mean of the context) with hierarchical softmax on sentences ``first..last-1``.
+def sg_hierarchical_window(W_in, W_nodes, input_lock, center, context, lr, state, tables,
+                           scratch):
+    """Skip-Gram, one centre word: one :func:`sg_hierarchical_step`, in which each context
+    word's vector in turn predicts the centre word, one SGD step per pair.
 
-    Arguments and return value as :func:`train_sg_hierarchical`.
+    ``tables`` = (points, codes, depth). Returns (summed loss, C).
     """
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    context = np.empty(2 * window, np.int32)
-    h = np.empty(W_in.shape[1], W_in.dtype)
-    grad_h = np.empty(W_in.shape[1], W_in.dtype)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            c = gather_context(sentence, i, lo, hi, context)
-            if c == 0:
-                continue
-            loss += cbow_hierarchical_step(W_in, W_nodes, input_lock, context[:c], points, codes,
-                                           depth, sentence[i], lr, h, grad_h, exact_mean_gradient)
-            predictions += 1
-    return loss, predictions, kept
+    points, codes, depth = tables
+    h, grad_h, path = scratch
+    loss = sg_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, depth, center,
+                                lr, h, grad_h, path)
+    return loss, context.shape[0]
+
+
+@kernel
+def cbow_hierarchical_window(W_in, W_nodes, input_lock, center, context, lr, state, tables,
+                             scratch):
+    """CBOW, one centre word: one :func:`cbow_hierarchical_step`.
+
+    ``tables`` = (points, codes, depth, exact_mean_gradient). Returns (loss, 1).
+    """
+    points, codes, depth, exact_mean_gradient = tables
+    h, grad_h, _ = scratch
+    loss = cbow_hierarchical_step(W_in, W_nodes, input_lock, context, points, codes, depth,
+                                  center, lr, h, grad_h, exact_mean_gradient)
+    return loss, 1

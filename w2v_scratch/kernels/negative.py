@@ -22,18 +22,14 @@ from .common import (
     add_row_to,
     add_to_row,
     copy_row,
-    gather_context,
     inlined,
     kernel,
     label_probability_and_gradient,
-    learning_rate,
     mean_of_rows,
     prefetch_row,
     prefetch_rows,
     row_dot,
-    shrunk_window,
     spread_to_rows,
-    subsample_sentence,
     uniform,
 )
 
@@ -121,77 +117,40 @@ def cbow_negative_step(W_in, W_out, input_lock, context, target, negatives, lr, 
 
 
 @kernel
-def train_sg_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                      noise_keep, noise_alias, window, negative, alpha, min_alpha, words_before,
-                      words_total, seed):
-    """Train Skip-Gram with negative sampling on sentences ``first..last-1``.
-
-    ``corpus`` holds word ids, sentence s is corpus[bounds[s]:bounds[s+1]]. Every update
-    of an input vector v_w is scaled by ``input_lock[w]`` (1 trains it, 0 freezes it).
-    For every kept centre word and every context word in its shrunk window, one
-    :func:`sg_negative_step` that predicts the centre word from the context word's vector
-    (see :mod:`w2v_scratch.kernels.hierarchical` for why this order). The learning rate
-    decays linearly with the position of the sentence in the whole run (``words_before``
-    words precede this epoch).
-    Returns (summed loss, number of predictions, number of kept words).
-    """
-    d = W_in.shape[1]
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    negatives = np.empty(negative, np.int64)
-    h = np.empty(d, W_in.dtype)
-    grad_h = np.empty(d, W_in.dtype)
-    g = np.empty(negative + 1, np.float64)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                k = draw_negatives(noise_keep, noise_alias, sentence[i], negative, state,
-                                   negatives)
-                loss += sg_negative_step(W_in, W_out, input_lock, sentence[j], sentence[i],
-                                         negatives[:k], lr, h, grad_h, g)
-                predictions += 1
-    return loss, predictions, kept
+def negative_scratch(W_in, W_out, tables):
+    """Buffers of one thread: (negatives, h, grad_h, g) for ``negative`` = tables[2] noise words."""
+    negative, d = tables[2], W_in.shape[1]
+    return (np.empty(negative, np.int64), np.empty(d, W_in.dtype), np.empty(d, W_in.dtype),
+            np.empty(negative + 1, np.float64))
 
 
 @kernel
-def train_cbow_negative(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                        noise_keep, noise_alias, window, negative, alpha, min_alpha, words_before,
-                        words_total, seed, exact_mean_gradient):
-    """Train CBOW (mean of the context) with negative sampling on sentences ``first..last-1``.
+def sg_negative_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
+    """Skip-Gram, one centre word: for each context word c in window order, draw the noise
+    words, then one :func:`sg_negative_step` with h = v_c predicting ``center`` (the pairs
+    read as word2vec.c and gensim do, see :mod:`w2v_scratch.kernels.hierarchical`).
 
-    For every kept centre word with at least one context word, one
-    :func:`cbow_negative_step`. Arguments and return value as :func:`train_sg_negative`.
+    ``tables`` = (noise_keep, noise_alias, negative). Returns (summed loss, C).
     """
-    d = W_in.shape[1]
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    context = np.empty(2 * window, np.int32)
-    negatives = np.empty(negative, np.int64)
-    h = np.empty(d, W_in.dtype)
-    grad_h = np.empty(d, W_in.dtype)
-    g = np.empty(negative + 1, np.float64)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            c = gather_context(sentence, i, lo, hi, context)
-            if c == 0:
-                continue
-            k = draw_negatives(noise_keep, noise_alias, sentence[i], negative, state,
-                               negatives)
-            loss += cbow_negative_step(W_in, W_out, input_lock, context[:c], sentence[i],
-                                       negatives[:k], lr, h, grad_h, g, exact_mean_gradient)
-            predictions += 1
-    return loss, predictions, kept
+    noise_keep, noise_alias, negative = tables
+    negatives, h, grad_h, g = scratch
+    loss = 0.0
+    for c in range(context.shape[0]):
+        k = draw_negatives(noise_keep, noise_alias, center, negative, state, negatives)
+        loss += sg_negative_step(W_in, W_out, input_lock, context[c], center, negatives[:k], lr,
+                                 h, grad_h, g)
+    return loss, context.shape[0]
+
+
+@kernel
+def cbow_negative_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
+    """CBOW, one centre word: draw the noise words, then one :func:`cbow_negative_step`.
+
+    ``tables`` = (noise_keep, noise_alias, negative, exact_mean_gradient). Returns (loss, 1).
+    """
+    noise_keep, noise_alias, negative, exact_mean_gradient = tables
+    negatives, h, grad_h, g = scratch
+    k = draw_negatives(noise_keep, noise_alias, center, negative, state, negatives)
+    loss = cbow_negative_step(W_in, W_out, input_lock, context, center, negatives[:k], lr, h,
+                              grad_h, g, exact_mean_gradient)
+    return loss, 1

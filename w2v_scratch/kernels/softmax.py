@@ -28,15 +28,11 @@ from .common import (
     add_to_row,
     backpropagate_row,
     copy_row,
-    gather_context,
     inlined,
     kernel,
-    learning_rate,
     mean_of_rows,
     row_dot,
-    shrunk_window,
     spread_to_rows,
-    subsample_sentence,
 )
 
 
@@ -123,65 +119,31 @@ def cbow_softmax_step(W_in, W_out, input_lock, context, target, lr, h, grad_h, z
 
 
 @kernel
-def train_sg_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                     window, alpha, min_alpha, words_before, words_total, seed):
-    """Train Skip-Gram with the full softmax on sentences ``first..last-1``.
-
-    One :func:`sg_softmax_step` per kept centre word with at least one context word;
-    each of its context words counts as one prediction. Every update of an input vector
-    v_w is scaled by ``input_lock[w]`` (1 trains, 0 freezes).
-    Returns (summed loss, number of predictions, number of kept words).
-    """
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    contexts = np.empty(2 * window, np.int32)
-    h = np.empty(W_in.shape[1], W_in.dtype)
-    grad_h = np.empty(W_in.shape[1], W_in.dtype)
-    z = np.empty(W_out.shape[0], W_out.dtype)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            c = gather_context(sentence, i, lo, hi, contexts)
-            if c == 0:
-                continue
-            loss += sg_softmax_step(W_in, W_out, input_lock, sentence[i], contexts[:c], lr,
-                                    h, grad_h, z)
-            predictions += c
-    return loss, predictions, kept
+def softmax_scratch(W_in, W_out, tables):
+    """Buffers of one thread: (h, grad_h, z, target_buffer); z is (V,) of U's precision."""
+    d = W_in.shape[1]
+    return (np.empty(d, W_in.dtype), np.empty(d, W_in.dtype), np.empty(W_out.shape[0], W_out.dtype),
+            np.empty(1, np.int32))
 
 
 @kernel
-def train_cbow_softmax(W_in, W_out, input_lock, corpus, bounds, first, last, keep_probability,
-                       window, alpha, min_alpha, words_before, words_total, seed,
-                       exact_mean_gradient):
-    """Train CBOW (mean of the context) with the full softmax on sentences ``first..last-1``.
+def sg_softmax_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
+    """Skip-Gram, one centre word: one :func:`sg_softmax_step` predicting all C context words.
 
-    Arguments and return value as :func:`train_sg_softmax`.
+    ``tables`` = () (unused). Returns (loss, C).
     """
-    state = np.full(1, seed, dtype=np.uint64)
-    sentence = np.empty(np.max(bounds[first + 1:last + 1] - bounds[first:last]), np.int32)
-    context = np.empty(2 * window, np.int32)
-    target = np.empty(1, np.int32)
-    h = np.empty(W_in.shape[1], W_in.dtype)
-    grad_h = np.empty(W_in.shape[1], W_in.dtype)
-    z = np.empty(W_out.shape[0], W_out.dtype)
-    loss, predictions, kept = 0.0, 0, 0
-    for s in range(first, last):
-        lr = learning_rate(alpha, min_alpha, words_before + bounds[s], words_total)
-        n = subsample_sentence(corpus, bounds[s], bounds[s + 1], keep_probability, state,
-                               sentence)
-        kept += n
-        for i in range(n):
-            lo, hi = shrunk_window(i, n, window, state)
-            c = gather_context(sentence, i, lo, hi, context)
-            if c == 0:
-                continue
-            loss += cbow_softmax_step(W_in, W_out, input_lock, context[:c], sentence[i], lr, h,
-                                      grad_h, z, target, exact_mean_gradient)
-            predictions += 1
-    return loss, predictions, kept
+    h, grad_h, z, _ = scratch
+    loss = sg_softmax_step(W_in, W_out, input_lock, center, context, lr, h, grad_h, z)
+    return loss, context.shape[0]
+
+
+@kernel
+def cbow_softmax_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
+    """CBOW, one centre word: one :func:`cbow_softmax_step`.
+
+    ``tables`` = (exact_mean_gradient,). Returns (loss, 1).
+    """
+    h, grad_h, z, target_buffer = scratch
+    loss = cbow_softmax_step(W_in, W_out, input_lock, context, center, lr, h, grad_h, z,
+                             target_buffer, tables[0])
+    return loss, 1
