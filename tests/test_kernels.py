@@ -203,7 +203,7 @@ print(out[:k].tolist())
 
 def test_editing_an_inlined_helper_recompiles_the_kernels_that_use_it(tmp_path):
     """Numba's disk cache checks only the file defining a function; draw_negatives
-    (negative.py) inlines uniform() from common.py, so after common.py changes it must
+    (negative.py) inlines next_random() from common.py, so after common.py changes it must
     not be loaded from the old cache (kernels.common.CACHE_DIR)."""
     import shutil
     import subprocess
@@ -225,8 +225,54 @@ def test_editing_an_inlined_helper_recompiles_the_kernels_that_use_it(tmp_path):
     assert draws() == first  # the same code: loaded from the cache, same stream
     common = tmp_path / "kernels" / "common.py"
     source = common.read_text()
-    uniform = "return next_random(state) * (1.0 / 4294967296.0)"
-    assert uniform in source
-    common.write_text(source.replace(uniform, "return next_random(state) * 0.0"))
-    # u = 0 always: slot 0, fraction 0 < keep 0.5, so word 0 every time
+    random_bits = "return (state[0] >> np.uint64(16)) & np.uint64(0xFFFFFFFF)"
+    assert random_bits in source
+    common.write_text(source.replace(random_bits, "return np.uint64(0)"))
+    # r1 = r2 = 0 always: slot 0, coin 0 < keep 0.5, so word 0 every time
     assert draws() == [0] * 6
+
+
+# ------------------------------------------------------------------------ the noise draw
+
+
+def _draw_many(keep, alias, target, draws, seed, chunk=1_000_000):
+    """``draws`` calls of draw_negatives' loop, in chunks; returns the words drawn."""
+    from w2v_scratch.kernels.negative import draw_negatives
+
+    state, out, words = np.full(1, seed, np.uint64), np.empty(chunk, np.int64), []
+    for start in range(0, draws, chunk):
+        k = draw_negatives(keep, alias, target, min(chunk, draws - start), state, out)
+        words.append(out[:k].copy())
+    return np.concatenate(words)
+
+
+def test_noise_draws_follow_the_unigram_power_distribution():
+    """Chi-square goodness of fit of 10^6 draws to P_n(w) ∝ count(w)^0.75 over a Zipf
+    vocabulary of 60 words: the statistic must stay below its 1 - 10^-6 quantile."""
+    from scipy.stats import chi2
+
+    from w2v_scratch.vocabulary import noise_table
+
+    counts = (10_000 / np.arange(1, 61)).astype(np.int64)  # Zipf
+    expected = counts ** 0.75 / (counts ** 0.75).sum()
+    words = _draw_many(*noise_table(counts, 0.75), -1, 1_000_000, seed=11)
+    observed = np.bincount(words, minlength=counts.size)
+    statistic = ((observed - words.size * expected) ** 2 / (words.size * expected)).sum()
+    assert words.size == 1_000_000
+    assert statistic < chi2.ppf(1 - 1e-6, counts.size - 1), statistic
+
+
+def test_the_alias_coin_has_its_own_32_bits():
+    """V = 2^16 slots that each keep their own word with probability 10^-6, else give word 0.
+
+    Were the coin the fraction of one uniform u·V (slot = its integer part), it would have
+    only 32 - 16 = 16 bits, the same grid in every slot: P(fraction < 10^-6) = 2^-16, 15 times
+    too often. 5·10^7 draws expect 50 words other than 0 (Poisson, within 5 sd); the one-number
+    scheme gives about 763."""
+    vocabulary_size, p = 2 ** 16, 1e-6
+    keep = np.full(vocabulary_size, p)
+    keep[0] = 1.0
+    alias = np.zeros(vocabulary_size, np.int32)
+    words = _draw_many(keep, alias, -1, 50_000_000, seed=2)
+    expected = words.size * p * (vocabulary_size - 1) / vocabulary_size
+    assert abs(np.count_nonzero(words) - expected) < 5 * math.sqrt(expected)

@@ -26,6 +26,7 @@ from .common import (
     kernel,
     label_probability_and_gradient,
     mean_of_rows,
+    next_random,
     prefetch_row,
     prefetch_rows,
     row_dot,
@@ -38,17 +39,25 @@ from .common import (
 def draw_negatives(noise_keep, noise_alias, target, negative, state, out):
     """Draw ``negative`` noise words into ``out`` with Walker's alias method.
 
-    A uniform u in [0, V) picks slot i = floor(u); the slot gives word i when the
-    fractional part of u is below noise_keep[i], else noise_alias[i]
-    (see :func:`w2v_scratch.vocabulary.noise_table`). A draw equal to the word being
-    predicted is skipped (as word2vec.c does), so fewer than ``negative`` words may come
+    Each draw takes two independent 32-bit random numbers r1, r2 (word2vec.c's generator):
+
+        slot i = floor(r1 V / 2^32)              (uniform on 0..V-1)
+        word   = i              if r2 / 2^32 < noise_keep[i]
+                 noise_alias[i] otherwise
+
+    (see :func:`w2v_scratch.vocabulary.noise_table`). Taking both from one uniform number,
+    its integer part for the slot and its fraction for the coin, would leave the coin only
+    32 - log2(V) bits (16 at V = 71k): every slot's keep probability would be rounded to a
+    multiple of about V / 2^32. With r1 V / 2^32 each slot has probability 1/V within a
+    relative V / 2^32 (2e-5 at V = 71k). A draw equal to the word being predicted,
+    ``target``, is skipped (as word2vec.c does), so fewer than ``negative`` words may come
     back. Returns how many were drawn.
     """
+    vocabulary_size = np.uint64(noise_keep.shape[0])
     n = 0
     for _ in range(negative):
-        u = uniform(state) * noise_keep.shape[0]
-        slot = np.int64(u)
-        word = slot if u - slot < noise_keep[slot] else np.int64(noise_alias[slot])
+        slot = np.int64((next_random(state) * vocabulary_size) >> np.uint64(32))
+        word = slot if uniform(state) < noise_keep[slot] else np.int64(noise_alias[slot])
         if word != target:
             out[n] = word
             n += 1
