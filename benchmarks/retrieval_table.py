@@ -1,11 +1,13 @@
 """Flickr8k retrieval results, all measured in one run with the demo's data and settings.
 
-Rows, each on the 1,000 test images / 5,000 captions with alpha chosen on dev:
+Rows, each on the 1,000 test images / 5,000 captions with the regularization chosen on dev
+(the ridge alpha or CCA's lambda, whichever the alignment has):
 
 - word vectors: random vectors (same vocabulary), gensim trained with the same settings
-  on the same sentences, ours (w2v_scratch), all with the default retriever
-  (shared CCA space fitted on every (caption, image) pair, mean pooling, inverted
-  softmax beta = 10 with the test split as reference queries, L2-normalised images);
+  on the same sentences, ours (w2v_scratch), all with the demo's retriever
+  (``DemoSettings().retriever_parameters()``: shared CCA space fitted on every
+  (caption, image) pair, mean pooling, inverted softmax beta = 10 with the test split
+  as reference queries; L2-normalised images);
 - scoring: CSLS k = 10 (test or dev references), plain cosine, inverted softmax with
   dev references; training on (mean caption, image) pairs instead of every caption;
 - pooling: SIF instead of mean; image features Hellinger (sqrt, then L2) or raw;
@@ -29,21 +31,19 @@ from pathlib import Path
 import numpy as np
 from _report import write_report
 
-from retrieval.cache import cache_dir, load_or_train_word_vectors
-from retrieval.demo import (
-    FAST,
-    DemoSettings,
+from retrieval.app.cache import cache_dir, load_or_train_word_vectors
+from retrieval.app.demo import (
     image_features,
-    klein_rows,
     load_splits,
     log,
-    results_table,
     training_sentences,
     word_vector_settings,
     word_vectors,
 )
+from retrieval.app.report import klein_rows, results_table
+from retrieval.app.settings import FAST, DemoSettings
 from retrieval.metrics import k_occurrence, skewness
-from retrieval.pipeline import CrossModalRetriever
+from retrieval.retriever import CrossModalRetriever
 from w2v_scratch import KeyedVectors
 
 RESULTS = Path(__file__).parent / "results" / "retrieval_table.md"
@@ -103,9 +103,11 @@ def hub_occurrence(scores, k=10):
     return skewness(occurrences), int(occurrences.max())
 
 
-def measure(name, kv, splits, features, **parameters):
-    """Fit on train (alpha on dev) and evaluate on test; add the hubness of both directions."""
+def measure(name, kv, splits, features, settings, **changes):
+    """Fit on train (regularization on dev) and evaluate on test; add the hubness of both
+    directions. The retriever has the settings' parameters, with ``changes`` applied."""
     started = time.perf_counter()
+    parameters = {**settings.retriever_parameters(), **changes}
     retriever = CrossModalRetriever(kv, **parameters).fit(
         splits["train"], features["train"], eval_set=(splits["dev"], features["dev"])
     )
@@ -116,7 +118,8 @@ def measure(name, kv, splits, features, **parameters):
         "captions": hub_occurrence(image_query_scores),  # captions as items of image queries
         "images": hub_occurrence(caption_query_scores.T),  # images as items of captions
     }
-    log(f"{name}: alpha {retriever.alpha_:.3g}, {time.perf_counter() - started:.0f} s")
+    log(f"{name}: regularization {retriever.regularization_:.3g},"
+        f" {time.perf_counter() - started:.0f} s")
     return name, metrics
 
 
@@ -151,30 +154,30 @@ def main():
         "gensim": gensim_word_vectors(settings, captions, cache),
         "ours": ours,
     }
-    default = "shared (CCA), caption pairs, mean, inverted softmax"  # CrossModalRetriever()
-    rows = [measure(f"{source} word vectors; {default}", kv, splits, features)
-            for source, kv in vectors.items()]
-    rows.append(measure("ours; inverted softmax, dev references", ours, splits, features,
-                        reference="dev"))
-    rows.append(measure(f"ours; CSLS k={CSLS_K}", ours, splits, features, scoring="csls"))
-    rows.append(measure(f"ours; CSLS k={CSLS_K}, dev references", ours, splits, features,
-                        scoring="csls", reference="dev"))
-    rows.append(measure("ours; cosine", ours, splits, features, scoring="cosine"))
-    rows.append(measure(f"ours; mean-caption pairs, CSLS k={CSLS_K}, dev references (before"
-                        " issue #6)", ours, splits, features, training_pairs="image",
-                        scoring="csls", reference="dev"))
-    rows.append(measure("ours; SIF pooling", ours, splits, features, pooling="sif"))
+
+    def row(name, kv, **changes):  # one row: these splits, features and settings
+        return measure(name, kv, splits, features, settings, **changes)
+
+    default = "shared (CCA), caption pairs, mean, inverted softmax"  # the settings' retriever
+    rows = [row(f"{source} word vectors; {default}", kv) for source, kv in vectors.items()]
+    rows.append(row("ours; inverted softmax, dev references", ours, reference="dev"))
+    rows.append(row(f"ours; CSLS k={CSLS_K}", ours, scoring="csls"))
+    rows.append(row(f"ours; CSLS k={CSLS_K}, dev references", ours, scoring="csls",
+                    reference="dev"))
+    rows.append(row("ours; cosine", ours, scoring="cosine"))
+    rows.append(row(f"ours; mean-caption pairs, CSLS k={CSLS_K}, dev references (before"
+                    " issue #6)", ours, training_pairs="image", scoring="csls",
+                    reference="dev"))
+    rows.append(row("ours; SIF pooling", ours, pooling="sif"))
     for preprocessing in ("hellinger", "none"):
-        rows.append(measure(f"ours; image features {preprocessing} (not l2)", ours,
-                            splits, features, image_preprocessing=preprocessing))
+        rows.append(row(f"ours; image features {preprocessing} (not l2)", ours,
+                        image_preprocessing=preprocessing))
     for direction in ("text_to_image", "image_to_text"):
         for scoring in ("cosine", "csls"):
             name = f"ours; {direction}" + (f", CSLS k={CSLS_K}" if scoring == "csls"
                                            else ", cosine")
-            rows.append(measure(name, ours, splits, features, direction=direction,
-                                scoring=scoring, csls_k=CSLS_K))
-    rows.append(measure("ours; CCA power 4 (Gong et al.)", ours, splits, features,
-                        cca_power=4.0))
+            rows.append(row(name, ours, direction=direction, scoring=scoring, csls_k=CSLS_K))
+    rows.append(row("ours; CCA power 4 (Gong et al.)", ours, cca_power=4.0))
     test = splits["test"]
     table = results_table(rows + klein_rows())
     report = "\n".join([
@@ -183,7 +186,7 @@ def main():
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()},"
         f" one run, {time.perf_counter() - started:.0f} s in all (shared CPU: noisy)."
         f" Evaluation: {test.name}, {len(test)} images, {len(test.captions)} captions;"
-        f" alpha chosen on dev ({len(splits['dev'])} images) for every row.",
+        f" regularization chosen on dev ({len(splits['dev'])} images) for every row.",
         f"Settings: {asdict(settings)}.",
         "",
         table,

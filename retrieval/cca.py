@@ -4,9 +4,10 @@ CCA finds directions ``a_k`` (for ``X``) and ``b_k`` (for ``Y``) whose projectio
 correlated as possible. With centred ``X`` (n, d_x), ``Y`` (n, d_y) and the regularised
 covariances
 
-    C_xx = X^T X / n + alpha m_x I,   C_yy = Y^T Y / n + alpha m_y I,   C_xy = X^T Y / n
+    C_xx = X^T X / n + λ m_x I,   C_yy = Y^T Y / n + λ m_y I,   C_xy = X^T Y / n
 
-(``m`` = mean eigenvalue of the unregularised covariance, so ``alpha`` is scale-free),
+(``λ`` = ``regularization``, ``m`` = mean eigenvalue of the unregularised covariance,
+so ``λ`` is scale-free),
 the solution is the SVD of the whitened cross-covariance
 
     C_xx^{-1/2} C_xy C_yy^{-1/2} = A diag(rho) B^T,    a_k = C_xx^{-1/2} A_k,  b_k = C_yy^{-1/2} B_k
@@ -18,11 +19,11 @@ which Klein et al. (2015) use for Flickr8k, the embedding scales each dimension 
 
 Computation: from the thin SVDs ``X = U_x diag(s_x) V_x^T`` and ``Y = U_y diag(s_y) V_y^T``
 (done once in :meth:`CCA.fit`), ``C_xx^{-1/2} = V_x diag(w_x) V_x^T`` with
-``w_x = (s_x^2 / n + alpha m_x)^{-1/2}`` on the row space of ``X``, and
+``w_x = (s_x^2 / n + λ m_x)^{-1/2}`` on the row space of ``X``, and
 
     C_xx^{-1/2} C_xy C_yy^{-1/2} = V_x [diag(w_x s_x) U_x^T U_y diag(s_y w_y) / n] V_y^T,
 
-so every ``alpha`` costs one SVD of the small ``(r_x, r_y)`` core: :meth:`CCA.set_alpha`.
+so every ``λ`` costs one SVD of the small ``(r_x, r_y)`` core: :meth:`CCA.set_regularization`.
 
 **Repeated rows** (``fit(X, Y, y_index=...)``): the training pairs are ``(X_j, Y_{g(j)})``,
 for example every caption ``j`` with the features of its image ``g(j)``, so the
@@ -43,7 +44,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from retrieval.ridge import thin_svd
+from retrieval.linalg import thin_svd
 
 
 class CCA(BaseEstimator):
@@ -53,8 +54,8 @@ class CCA(BaseEstimator):
     ----------
     n_components : int, optional
         Dimension ``k`` of the shared space; default ``min(r_x, r_y)``.
-    alpha : float > 0
-        Relative ridge added to both covariances (see the module docstring).
+    regularization : float > 0
+        Relative ridge ``λ`` added to both covariances (see the module docstring).
     power : float
         Exponent of the canonical correlations that scale the embedding dimensions.
 
@@ -67,15 +68,23 @@ class CCA(BaseEstimator):
         ``rho_1 .. rho_k`` (regularised canonical correlations).
     x_mean_ : ndarray of shape (d_x,)
     y_mean_ : ndarray of shape (d_y,)
+    regularization_ : float
+        The ``λ`` the weights were solved for.
+    x_singular_values_, x_components_ : ndarray of shape (r_x,), (r_x, d_x)
+        ``s_x`` and ``V_x^T`` of the centred ``X`` (``y_...`` likewise): with ``core_``,
+        ``n_samples_`` and the views' mean eigenvalues, what :meth:`set_regularization`
+        re-solves from.
+    core_ : ndarray of shape (r_x, r_y)
+        ``U_x^T U_y``.
     """
 
-    def __init__(self, n_components=None, alpha=0.1, power=4.0):
+    def __init__(self, n_components=None, regularization=0.1, power=4.0):
         self.n_components = n_components
-        self.alpha = alpha
+        self.regularization = regularization
         self.power = power
 
     def fit(self, X, Y, y_index=None):
-        """Centre both views, take their thin SVDs and solve for ``alpha``.
+        """Centre both views, take their thin SVDs and solve for ``regularization``.
 
         Parameters
         ----------
@@ -96,11 +105,10 @@ class CCA(BaseEstimator):
             if Y.ndim != 2:
                 raise ValueError(f"Y must be 2-D (n_samples, d_y), got shape {Y.shape}")
             self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)  # (d_x,), (d_y,)
-            U_x, x_view = _thin_svd(X - self.x_mean_)  # X = U_x diag(s_x) V_x^T; (n, r_x)
-            U_y, y_view = _thin_svd(Y - self.y_mean_)
-            self._views = (x_view, y_view)
-            self._core = U_x.T @ U_y  # (r_x, r_y)
-            return self.set_alpha(self.alpha)
+            U_x, x_view = _centred_view(X - self.x_mean_)  # X = U_x diag(s_x) V_x^T; (n, r_x)
+            U_y, y_view = _centred_view(Y - self.y_mean_)
+            self._keep_factorisation(x_view, y_view, U_x.T @ U_y)  # core: (r_x, r_y)
+            return self.set_regularization(self.regularization)
         X = validate_data(self, X, dtype=np.float64)  # (N, d_x)
         Y = np.asarray(Y, dtype=np.float64)
         y_index = np.asarray(y_index)
@@ -121,37 +129,50 @@ class CCA(BaseEstimator):
             )
         self.x_mean_ = X.mean(axis=0)  # (d_x,)
         self.y_mean_ = counts @ Y / len(X)  # (d_y,): mean of Y[y_index]
-        U_x, x_view = _thin_svd(X - self.x_mean_)  # (N, r_x)
+        U_x, x_view = _centred_view(X - self.x_mean_)  # (N, r_x)
         root = np.sqrt(counts)[:, None]  # (n_y, 1)
-        U_small, y_small = _thin_svd(root * (Y - self.y_mean_))  # D^1/2 (Y - mu): (n_y, r_y)
+        U_small, y_small = _centred_view(root * (Y - self.y_mean_))  # D^1/2 (Y - mu): (n_y, r_y)
         y_view = _View(y_small.s, y_small.Vt, len(X), float(np.sum(y_small.s**2) / len(X)
                                                              / Y.shape[1]))
         summed = np.zeros((len(Y), U_x.shape[1]))  # (n_y, r_x): P^T U_x
         np.add.at(summed, y_index, U_x)
-        self._views = (x_view, y_view)
-        self._core = summed.T @ (U_small / root)  # (r_x, r_y)
-        return self.set_alpha(self.alpha)
+        self._keep_factorisation(x_view, y_view, summed.T @ (U_small / root))  # (r_x, r_y)
+        return self.set_regularization(self.regularization)
 
-    def set_alpha(self, alpha):
-        """Re-solve for another regularisation from the SVDs kept by :meth:`fit`.
+    def set_regularization(self, regularization):
+        """Re-solve for another ``λ`` from the SVDs kept by :meth:`fit` (no new SVD of the views).
 
         Returns
         -------
         self
         """
-        if not (np.isfinite(alpha) and alpha > 0):
-            raise ValueError(f"alpha must be finite and > 0, got {alpha!r}")
-        x_view, y_view = self._views
-        x_whiten, y_whiten = x_view.whitening(alpha), y_view.whitening(alpha)  # (r_x,), (r_y,)
-        scaled_core = (x_whiten * x_view.s)[:, None] * self._core * (y_view.s * y_whiten)
+        if not (np.isfinite(regularization) and regularization > 0):
+            raise ValueError(f"regularization must be finite and > 0, got {regularization!r}")
+        check_is_fitted(self)
+        x_view = _View(self.x_singular_values_, self.x_components_, self.n_samples_,
+                       self.x_mean_eigenvalue_)
+        y_view = _View(self.y_singular_values_, self.y_components_, self.n_samples_,
+                       self.y_mean_eigenvalue_)
+        x_whiten = x_view.whitening(regularization)  # (r_x,)
+        y_whiten = y_view.whitening(regularization)  # (r_y,)
+        scaled_core = (x_whiten * x_view.s)[:, None] * self.core_ * (y_view.s * y_whiten)
         A, rho, Bt = thin_svd(scaled_core / x_view.n_samples)  # (r_x, r), (r,), (r, r_y)
         k = len(rho) if self.n_components is None else min(self.n_components, len(rho))
         scale = rho[:k] ** self.power  # (k,)
         self.x_weights_ = x_view.Vt.T @ (x_whiten[:, None] * A[:, :k]) * scale  # (d_x, k)
         self.y_weights_ = y_view.Vt.T @ (y_whiten[:, None] * Bt[:k].T) * scale  # (d_y, k)
         self.correlations_ = rho[:k]
-        self.alpha_ = float(alpha)
+        self.regularization_ = float(regularization)
         return self
+
+    def _keep_factorisation(self, x_view, y_view, core):
+        """Keep what :meth:`set_regularization` needs as fitted attributes."""
+        self.x_singular_values_, self.x_components_ = x_view.s, x_view.Vt
+        self.y_singular_values_, self.y_components_ = y_view.s, y_view.Vt
+        self.x_mean_eigenvalue_ = x_view.mean_eigenvalue
+        self.y_mean_eigenvalue_ = y_view.mean_eigenvalue
+        self.n_samples_ = x_view.n_samples
+        self.core_ = core
 
     def transform_x(self, X):
         """Embed ``X`` (n, d_x) into the shared space: ``(n, k)``."""
@@ -166,20 +187,20 @@ class CCA(BaseEstimator):
 
 @dataclass(frozen=True)
 class _View:
-    """What :meth:`CCA.set_alpha` needs of one centred view ``M = U diag(s) V^T``."""
+    """What :meth:`CCA.set_regularization` needs of one centred view ``M = U diag(s) V^T``."""
 
     s: np.ndarray  # (r,)
     Vt: np.ndarray  # (r, d)
     n_samples: int
     mean_eigenvalue: float  # trace(M^T M / n) / d
 
-    def whitening(self, alpha):
-        """``(s^2 / n + alpha m)^{-1/2}``: the diagonal of ``C^{-1/2}`` in the V basis."""
-        return 1.0 / np.sqrt(self.s**2 / self.n_samples + alpha * self.mean_eigenvalue)
+    def whitening(self, regularization):
+        """``(s^2 / n + λ m)^{-1/2}``: the diagonal of ``C^{-1/2}`` in the V basis."""
+        return 1.0 / np.sqrt(self.s**2 / self.n_samples + regularization * self.mean_eigenvalue)
 
 
-def _thin_svd(M):
-    """``U`` (n, r) and the :class:`_View` of a centred view ``M`` (n, d)."""
+def _centred_view(M):
+    """``U`` (n, r) of the thin SVD of a centred view ``M`` (n, d), and its :class:`_View`."""
     U, s, Vt = thin_svd(M)  # (n, r), (r,), (r, d)
     n_samples, n_features = M.shape
     return U, _View(s, Vt, n_samples, float(np.sum(s**2) / n_samples / n_features))

@@ -64,6 +64,18 @@ class Flickr8kSplit:
         return len(self.image_ids)
 
 
+def first_images(split, n_images):
+    """The first ``n_images`` images of a split with their captions (for fast runs)."""
+    keep = split.caption_image < n_images  # (n_captions,)
+    return Flickr8kSplit(
+        name=f"{split.name}[:{n_images}]",
+        image_ids=split.image_ids[:n_images],
+        image_paths=split.image_paths[:n_images],
+        captions=[caption for caption, kept in zip(split.captions, keep, strict=True) if kept],
+        caption_image=split.caption_image[keep],
+    )
+
+
 class Flickr8k:
     """Flickr8k captions and splits, validated on construction.
 

@@ -5,11 +5,11 @@ because its vectors are longer (ResNet features and word vectors have very diffe
 norms):
 
 * ``concat``:   v = [t / ||t|| ; i / ||i||]                   (dimension d_t + d_i)
-* ``weighted``: v = alpha t / ||t|| + (1 - alpha) i / ||i||   (both in one shared space,
-  e.g. after :class:`retrieval.ridge.RidgeProjection`; dimension d)
+* ``weighted``: v = w t / ||t|| + (1 - w) i / ||i||   (w = ``text_weight``; both in one
+  shared space, e.g. after :class:`retrieval.ridge.RidgeProjection`; dimension d)
 
-``alpha_sweep`` measures Recall@K of weighted queries for a grid of alphas, and
-``plot_alpha_sweep`` draws it.
+``text_weight_sweep`` measures Recall@K of weighted queries for a grid of text weights,
+and ``plot_text_weight_sweep`` draws it.
 """
 
 from dataclasses import dataclass
@@ -41,15 +41,15 @@ def concat(v_text, v_image):
     return np.concatenate([l2_normalize(v_text), l2_normalize(v_image)], axis=-1)
 
 
-def weighted(v_text, v_image, alpha):
-    """Weighted sum ``alpha t/||t|| + (1 - alpha) i/||i||`` of vectors in one shared space.
+def weighted(v_text, v_image, text_weight):
+    """Weighted sum ``w t/||t|| + (1 - w) i/||i||`` of vectors in one shared space.
 
     Parameters
     ----------
     v_text, v_image : array-like of shape (n, d) or (d,)
         The same shape: the two modalities must already live in one space.
-    alpha : float in [0, 1]
-        Weight of the text part (1: text only, 0: image only).
+    text_weight : float in [0, 1]
+        Weight ``w`` of the text part (1: text only, 0: image only).
 
     Returns
     -------
@@ -61,34 +61,34 @@ def weighted(v_text, v_image, alpha):
             f"weighted fusion needs vectors in one shared space (same shape), got {v_text.shape}"
             f" and {v_image.shape}; project one modality first (RidgeProjection) or use concat"
         )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-    return alpha * l2_normalize(v_text) + (1.0 - alpha) * l2_normalize(v_image)
+    if not 0.0 <= text_weight <= 1.0:
+        raise ValueError(f"text_weight must be in [0, 1], got {text_weight!r}")
+    return text_weight * l2_normalize(v_text) + (1.0 - text_weight) * l2_normalize(v_image)
 
 
 @dataclass(frozen=True)
-class AlphaSweep:
-    """Recall@K of fused queries for every alpha.
+class TextWeightSweep:
+    """Recall@K of fused queries for every text weight.
 
     Attributes
     ----------
-    alphas : ndarray of shape (n_alphas,)
+    text_weights : ndarray of shape (n_weights,)
     ks : tuple of int
-    recall : ndarray of shape (n_alphas, len(ks))
+    recall : ndarray of shape (n_weights, len(ks))
         Recall@K in percent; column ``j`` is for ``ks[j]``.
     """
 
-    alphas: np.ndarray
+    text_weights: np.ndarray
     ks: tuple
     recall: np.ndarray
 
-    def best_alpha(self, k):
-        """The alpha with the highest Recall@k (the first one on ties)."""
-        return float(self.alphas[np.argmax(self.recall[:, self.ks.index(k)])])
+    def best_text_weight(self, k):
+        """The text weight with the highest Recall@k (the first one on ties)."""
+        return float(self.text_weights[np.argmax(self.recall[:, self.ks.index(k)])])
 
 
-def alpha_sweep(index, v_text, v_image, relevant_ids, alphas=None, ks=(1, 5, 10)):
-    """Recall@K of ``weighted(v_text, v_image, alpha)`` queries against ``index``.
+def text_weight_sweep(index, v_text, v_image, relevant_ids, text_weights=None, ks=(1, 5, 10)):
+    """Recall@K of ``weighted(v_text, v_image, w)`` queries against ``index``, for every w.
 
     Parameters
     ----------
@@ -98,30 +98,32 @@ def alpha_sweep(index, v_text, v_image, relevant_ids, alphas=None, ks=(1, 5, 10)
         The two parts of every query, in the index's space.
     relevant_ids : array-like of shape (n_queries,) or (n_queries, m)
         The relevant item id(s) of every query (see :func:`rank_of_first_match`).
-    alphas : array-like of shape (n_alphas,), optional
+    text_weights : array-like of shape (n_weights,), optional
         Default ``np.linspace(0, 1, 11)``.
     ks : sequence of int
 
     Returns
     -------
-    AlphaSweep
+    TextWeightSweep
     """
-    alphas = np.linspace(0.0, 1.0, 11) if alphas is None else np.asarray(alphas, dtype=float)
+    if text_weights is None:
+        text_weights = np.linspace(0.0, 1.0, 11)
+    text_weights = np.asarray(text_weights, dtype=float)
     ks = tuple(int(k) for k in ks)
-    recall = np.empty((len(alphas), len(ks)))  # (n_alphas, n_ks)
-    for a, alpha in enumerate(alphas):
-        _, ranked_ids = index.search(weighted(v_text, v_image, alpha), k=max(ks))
+    recall = np.empty((len(text_weights), len(ks)))  # (n_weights, n_ks)
+    for row, text_weight in enumerate(text_weights):
+        _, ranked_ids = index.search(weighted(v_text, v_image, text_weight), k=max(ks))
         recall_by_k = recall_at_k(rank_of_first_match(ranked_ids, relevant_ids), ks)
-        recall[a] = [recall_by_k[k] for k in ks]
-    return AlphaSweep(alphas=alphas, ks=ks, recall=recall)
+        recall[row] = [recall_by_k[k] for k in ks]
+    return TextWeightSweep(text_weights=text_weights, ks=ks, recall=recall)
 
 
-def plot_alpha_sweep(sweep, title="Recall@K of fused queries against the text weight alpha"):
-    """A line per K of Recall@K against alpha.
+def plot_text_weight_sweep(sweep, title="Recall@K of fused queries against the text weight"):
+    """A line per K of Recall@K against the text weight.
 
     Parameters
     ----------
-    sweep : AlphaSweep
+    sweep : TextWeightSweep
     title : str
 
     Returns
@@ -133,9 +135,9 @@ def plot_alpha_sweep(sweep, title="Recall@K of fused queries against the text we
     figure = Figure(figsize=(6, 4), layout="constrained")
     axes = figure.add_subplot()
     for j, k in enumerate(sweep.ks):
-        axes.plot(sweep.alphas, sweep.recall[:, j], marker="o", label=f"R@{k}")
+        axes.plot(sweep.text_weights, sweep.recall[:, j], marker="o", label=f"R@{k}")
     axes.set_title(title)
-    axes.set_xlabel("alpha (weight of the text vector; 1 - alpha for the image vector)")
+    axes.set_xlabel("text weight w (weight of the text vector; 1 - w for the image vector)")
     axes.set_ylabel("recall (%)")
     axes.set_xlim(0, 1)
     axes.legend(title="Recall@K")

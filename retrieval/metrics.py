@@ -22,6 +22,9 @@ import numpy as np
 
 from retrieval.index import top_k
 
+#: The recall cut-offs of the Flickr8k protocol.
+RECALL_KS = (1, 5, 10)
+
 
 def rank_of_first_match(ranked_ids, relevant_ids):
     """1-based rank of the first relevant item in each row of a ranked list.
@@ -58,23 +61,16 @@ def rank_of_first_match(ranked_ids, relevant_ids):
     return np.where(found, first, np.inf)
 
 
-def full_ranking(scores):
-    """Item positions of every row sorted by decreasing score, ties by lower position.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n_queries, n_items)
-
-    Returns
-    -------
-    ndarray of shape (n_queries, n_items), int
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    return np.argsort(-scores, axis=1, kind="stable")  # stable: equal scores keep index order
-
-
 def image_to_text_ranks(scores, caption_image):
     """Rank of the best-ranked own caption of every image (image -> text retrieval).
+
+    An image's row sorted by decreasing score, ties by lower column, puts its best own
+    caption at
+
+        rank_i = 1 + #{j : S_ij > b_i} + #{j < j_i : S_ij = b_i}
+
+    with ``b_i`` the best own-caption score and ``j_i`` the first own caption scoring it:
+    counted in one pass over the matrix, without sorting it.
 
     Parameters
     ----------
@@ -85,33 +81,75 @@ def image_to_text_ranks(scores, caption_image):
 
     Returns
     -------
-    ndarray of shape (n_images,)
-        ``rank_i = min over captions j of image i of rank(j in the ranking for image i)``.
+    ndarray of shape (n_images,), float
+        ``inf`` for an image without any caption.
     """
     scores, caption_image = _check_protocol(scores, caption_image)
-    caption_order = full_ranking(scores)  # (n_images, n_captions)
-    ranked_images = caption_image[caption_order]  # (n_images, n_captions) image of each caption
-    return rank_of_first_match(ranked_images, np.arange(scores.shape[0]))
+    own = caption_image[None, :] == np.arange(len(scores))[:, None]  # (n_images, n_captions)
+    best_own = np.where(own, scores, -np.inf).max(axis=1, keepdims=True)  # (n_images, 1)
+    ties = scores == best_own  # (n_images, n_captions)
+    first_best = np.argmax(own & ties, axis=1)[:, None]  # (n_images, 1): j_i
+    before = np.arange(scores.shape[1])[None, :] < first_best  # (n_images, n_captions)
+    ranks = 1.0 + np.sum(scores > best_own, axis=1) + np.sum(ties & before, axis=1)
+    return np.where(own.any(axis=1), ranks, np.inf)  # an image without captions: never found
 
 
 def text_to_image_ranks(scores, caption_image):
     """Rank of the own image of every caption (text -> image retrieval).
 
+    ``rank_j = 1 + #{i : S_ij > S_own} + #{i < own : S_ij = S_own}`` with ``own`` the
+    caption's image: its position in column ``j`` sorted by decreasing score, ties by
+    lower row.
+
     Parameters
     ----------
     scores : array-like of shape (n_images, n_captions)
         ``scores[i, j]`` is the similarity of image ``i`` and caption ``j`` (the same
-        matrix as for :func:`image_to_text_ranks`; it is transposed here).
+        matrix as for :func:`image_to_text_ranks`).
     caption_image : array-like of shape (n_captions,), int
         The image index each caption describes.
 
     Returns
     -------
-    ndarray of shape (n_captions,)
+    ndarray of shape (n_captions,), float
     """
     scores, caption_image = _check_protocol(scores, caption_image)
-    image_order = full_ranking(scores.T)  # (n_captions, n_images)
-    return rank_of_first_match(image_order, caption_image)
+    own = scores[caption_image, np.arange(scores.shape[1])][None, :]  # (1, n_captions)
+    above = np.arange(len(scores))[:, None] < caption_image[None, :]  # (n_images, n_captions)
+    return 1.0 + np.sum(scores > own, axis=0) + np.sum((scores == own) & above, axis=0)
+
+
+def retrieval_metrics(image_query_scores, caption_query_scores, caption_image, ks=RECALL_KS):
+    """R@K, medR and meanR in both directions from image-by-caption score matrices.
+
+    Parameters
+    ----------
+    image_query_scores : array-like of shape (n_images, n_captions)
+        Scores that rank the captions of each image query (row).
+    caption_query_scores : array-like of shape (n_images, n_captions)
+        Scores that rank the images of each caption query (column); the same matrix
+        as ``image_query_scores`` unless a hubness penalty depends on the direction.
+    caption_image : array-like of shape (n_captions,), int
+    ks : sequence of int
+
+    Returns
+    -------
+    dict
+        ``{"image_to_text": {"R@1", "R@5", "R@10", "medR", "meanR"}, "text_to_image":
+        {...}}``; recalls in percent.
+    """
+    ranks = {
+        "image_to_text": image_to_text_ranks(image_query_scores, caption_image),
+        "text_to_image": text_to_image_ranks(caption_query_scores, caption_image),
+    }
+    return {
+        direction: {
+            **{f"R@{k}": value for k, value in recall_at_k(r, ks).items()},
+            "medR": median_rank(r),
+            "meanR": mean_rank(r),
+        }
+        for direction, r in ranks.items()
+    }
 
 
 def recall_at_k(ranks, ks=(1, 5, 10)):

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse
 from sklearn.exceptions import NotFittedError
 
+from retrieval.linalg import thin_svd
 from w2v_scratch.text import tokenize
 
 POOLINGS = ("mean", "sif")
@@ -121,7 +122,7 @@ class SentenceEncoder:
         self.components_ = None
         if self.remove_pc:
             pooled = self._pool(word_ids).astype(np.float64)  # (n_sentences, d)
-            _, _, Vt = np.linalg.svd(pooled, full_matrices=False)  # Vt: (r, d)
+            _, _, Vt = thin_svd(pooled)  # Vt: (r, d)
             self.components_ = Vt[:1]  # (1, d)
         return self
 

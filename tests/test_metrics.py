@@ -11,6 +11,7 @@ from retrieval.metrics import (
     median_rank,
     rank_of_first_match,
     recall_at_k,
+    retrieval_metrics,
     skewness,
     text_to_image_ranks,
 )
@@ -149,3 +150,42 @@ def test_skewness_matches_scipy():
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def sorted_ranks(scores, caption_image):
+    """Ranks by sorting every row / column (stable: ties by lower position): the
+    definition, independent of the counting in retrieval.metrics."""
+    image_ranks = []
+    for i, row in enumerate(scores):
+        order = np.argsort(-row, kind="stable")  # captions, best first
+        image_ranks.append(1 + next(r for r, j in enumerate(order) if caption_image[j] == i))
+    caption_ranks = []
+    for j, column in enumerate(scores.T):
+        order = list(np.argsort(-column, kind="stable"))  # images, best first
+        caption_ranks.append(1 + order.index(caption_image[j]))
+    return np.array(image_ranks, float), np.array(caption_ranks, float)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counted_ranks_equal_sorted_ranks_with_many_ties(seed):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.random((30, 150)), 1)  # many ties
+    caption_image = rng.permutation(np.repeat(np.arange(30), 5))
+    image_ranks, caption_ranks = sorted_ranks(scores, caption_image)
+    np.testing.assert_array_equal(image_to_text_ranks(scores, caption_image), image_ranks)
+    np.testing.assert_array_equal(text_to_image_ranks(scores, caption_image), caption_ranks)
+
+
+def test_an_image_without_captions_is_never_found():
+    scores = np.array([[0.9, 0.1], [0.5, 0.6], [0.2, 0.3]])
+    ranks = image_to_text_ranks(scores, np.array([0, 1]))
+    np.testing.assert_array_equal(ranks, [1.0, 1.0, np.inf])
+
+
+def test_retrieval_metrics_by_hand():
+    # image 0 finds its caption 0 first; image 1's captions (1, 2) come 2nd and 3rd
+    scores = np.array([[0.9, 0.2, 0.1], [0.8, 0.5, 0.4]])
+    result = retrieval_metrics(scores, scores, np.array([0, 1, 1]), ks=(1, 2))
+    assert result["image_to_text"] == {"R@1": 50.0, "R@2": 100.0, "medR": 1.5, "meanR": 1.5}
+    # captions: 0 -> image 0 first; 1 -> image 1 first; 2 -> image 1 first
+    assert result["text_to_image"] == {"R@1": 100.0, "R@2": 100.0, "medR": 1.0, "meanR": 1.0}

@@ -34,7 +34,7 @@ from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 import vision
-from retrieval.pipeline import prepare_image_features
+from retrieval.image_features import prepare_image_features
 from retrieval.ridge import RidgeProjection
 from vision import FeatureCache, ImageEncoder, ImageReadError, load_image, load_model
 from vision.model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, ResNetModel
@@ -210,17 +210,24 @@ def test_a_damaged_feature_cache_is_a_miss_never_wrong_features(tmp_path, damage
 
 
 def test_stored_retriever_refuses_a_pickle_payload(tmp_path):
-    """``retrieval.cache.load_retriever`` with an object array: ValueError, payload not run."""
-    from retrieval.cache import MODEL_FORMAT_VERSION, load_retriever
+    """``CrossModalRetriever.load`` with an object array: ValueError, payload not run."""
+    import hashlib
+    import io
+
+    from retrieval.retriever import FORMAT_VERSION, CrossModalRetriever
 
     marker, folder = tmp_path / "marker", tmp_path / "model"
     folder.mkdir()
-    KeyedVectors(np.ones((1, 2), np.float32), ["a"]).save(tmp_path / "kv.npz")
-    config = {"format_version": MODEL_FORMAT_VERSION, "word_vectors": str(tmp_path / "kv.npz")}
+    KeyedVectors(np.ones((1, 2), np.float32), ["a"]).save(folder / "word_vectors.npz")
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=True, word_prob=payload_array(marker))
+    (folder / "retriever.npz").write_bytes(buffer.getvalue())
+    config = {"format_version": FORMAT_VERSION,
+              "word_vectors": {"file": "word_vectors.npz", "sha256": "0" * 64},
+              "arrays_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}
     (folder / "retriever.json").write_text(json.dumps(config))
-    np.savez(folder / "retriever.npz", allow_pickle=True, word_prob=payload_array(marker))
     with pytest.raises(ValueError, match="allow_pickle"):
-        load_retriever(tmp_path)
+        CrossModalRetriever.load(folder)
     assert not marker.exists()
 
 

@@ -22,7 +22,7 @@ def run_cli(*arguments, cache, env_extra=None):
 
 @pytest.fixture(scope="module")
 def demo(flickr8k_dir, resnet_path, corpus_path, tmp_path_factory):
-    """One fast demo run; the feature cache is shared with test_pipeline's slice."""
+    """One fast demo run; the feature cache is shared with test_retriever's slice."""
     cache = tmp_path_factory.getbasetemp() / "w2vx-cache"
     out = tmp_path_factory.mktemp("demo-out")
     report = out / "metrics.json"

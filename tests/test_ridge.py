@@ -145,6 +145,16 @@ def test_leave_one_out_needs_two_samples():
         RidgeProjection().fit(np.ones((1, 3)), np.ones(1))
 
 
+def test_ridge_set_alpha_equals_a_fresh_fit():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(80, 10)) + 1, rng.normal(size=(80, 4))
+    model = RidgeProjection(alpha=[0.1, 1.0]).fit(X, Y).set_alpha(7.0)
+    fresh = RidgeProjection(alpha=7.0).fit(X, Y)
+    np.testing.assert_allclose(model.coef_, fresh.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, fresh.intercept_, rtol=0, atol=1e-10)
+    assert model.alpha_ == 7.0
+
+
 @parametrize_with_checks([RidgeProjection(), RidgeProjection(alpha=1.0, fit_intercept=False)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
