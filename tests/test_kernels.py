@@ -49,11 +49,11 @@ def _run(kind, W_in, W_out, exact):
     h, grad_h = np.empty(d, dt), np.empty(d, dt)
     if kind == "sg_softmax":
         contexts = _i32([1, 5, 5, 8])
-        loss = K.sg_softmax_step(W_in, W_out, LOCK, 3, contexts, LR, h, grad_h, np.empty(V))
+        loss = K.sg_softmax_step(W_in, W_out, LOCK, 3, contexts, LR, h, grad_h, np.empty(V, dt))
         return loss, (ref.sg_softmax, (3, contexts))
     if kind == "cbow_softmax":
         context = _i32([0, 2, 2, 7])
-        loss = K.cbow_softmax_step(W_in, W_out, LOCK, context, 4, LR, h, grad_h, np.empty(V),
+        loss = K.cbow_softmax_step(W_in, W_out, LOCK, context, 4, LR, h, grad_h, np.empty(V, dt),
                                    np.empty(1, np.int32), exact)
         return loss, (ref.cbow_softmax, (context, 4))
     if kind == "sg_negative":

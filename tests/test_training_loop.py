@@ -7,11 +7,13 @@ random-number and *step* functions one at a time. The compiled loop must give
 bit-identical vectors in all six modes.
 """
 
+import math
+
 import numpy as np
 import pytest
 
 from w2v_scratch import kernels as K
-from w2v_scratch.kernels.common import next_random, uniform
+from w2v_scratch.kernels.common import next_random, shrunk_window, uniform
 from w2v_scratch.kernels.hierarchical import path_buffer
 from w2v_scratch.kernels.negative import draw_negatives
 from w2v_scratch.vocabulary import huffman_tree, keep_probabilities, noise_table
@@ -172,3 +174,194 @@ def test_the_loop_given_a_window_step_is_loaded_from_the_disk_cache(tmp_path):
     assert run() == ["4", "0", "1"]  # window 1 over 3 words: 1 + 2 + 1 context words; compiled
     assert run() == ["4", "1", "0"]  # loaded from the cache
     assert run() == ["4", "1", "0"]
+
+
+# ------------------------------------------------- the loop's random choices and schedule
+
+
+def test_subsampling_keeps_a_word_with_its_keep_probability():
+    """Word 0 has keep probability 0.2, word 1 has 1: of 10^5 occurrences of word 0, the
+    number kept is Binomial(10^5, 0.2) (within 5 sd), and every word 1 is kept."""
+    from w2v_scratch.kernels.common import subsample_sentence
+
+    n = 100_000
+    corpus = np.tile(np.array([0, 1], np.int32), n)  # 0 1 0 1 ...
+    out = np.empty(corpus.size, np.int32)
+    kept = subsample_sentence(corpus, 0, corpus.size, np.array([0.2, 1.0]),
+                              np.full(1, 9, np.uint64), out)
+    words = out[:kept]
+    assert np.count_nonzero(words == 1) == n
+    assert abs(np.count_nonzero(words == 0) - 0.2 * n) < 5 * math.sqrt(n * 0.2 * 0.8)
+
+
+@K.common.kernel
+def _window_bounds(center, length, window, draws, seed):
+    state = np.full(1, seed, np.uint64)
+    bounds = np.empty((draws, 2), np.int64)
+    for t in range(draws):
+        bounds[t] = shrunk_window(center, length, window, state)
+    return bounds
+
+
+def test_the_window_half_width_is_uniform_on_1_to_n_and_cut_at_the_edges():
+    """Far from the edges [lo, hi) = [i - b, i + b + 1] with b uniform on 1..5: chi-square
+    against its 1 - 10^-6 quantile on 10^5 draws. Near the edges the window is cut."""
+    from scipy.stats import chi2
+
+    window, draws = 5, 100_000
+    lo, hi = _window_bounds(100, 1000, window, draws, 3).T
+    half_width = 100 - lo
+    assert np.array_equal(hi - 100 - 1, half_width)  # symmetric
+    assert set(half_width.tolist()) == {1, 2, 3, 4, 5}
+    observed = np.bincount(half_width, minlength=window + 1)[1:]
+    statistic = ((observed - draws / window) ** 2 / (draws / window)).sum()
+    assert statistic < chi2.ppf(1 - 1e-6, window - 1), statistic
+
+    lo, hi = _window_bounds(1, 4, window, 1000, 3).T  # a 4-word sentence, centre 1
+    assert set(lo.tolist()) == {0}  # b >= 1 always reaches the start
+    assert set(hi.tolist()) == {3, 4}  # b = 1 stops at word 2, b >= 2 at the end
+    assert abs(np.mean(hi == 3) - 1 / window) < 5 * math.sqrt(0.2 * 0.8 / 1000)
+
+
+def test_learning_rate_decays_linearly_over_all_words_and_stops_at_min_alpha():
+    from w2v_scratch.kernels.common import learning_rate
+
+    assert learning_rate(0.5, 0.1, 0, 1000) == 0.5
+    assert learning_rate(0.5, 0.1, 250, 1000) == pytest.approx(0.4, rel=1e-15)
+    assert learning_rate(0.5, 0.1, 1000, 1000) == pytest.approx(0.1, rel=1e-15)
+    assert learning_rate(0.5, 0.1, 1500, 1000) == pytest.approx(0.1, rel=1e-15)
+
+
+@K.common.kernel
+def _record_learning_rate(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
+    """A window step that only logs its learning rate into tables = (log, count)."""
+    log, count = tables
+    log[count[0]] = lr
+    count[0] += 1
+    return 0.0, 1
+
+
+@K.common.kernel
+def _no_scratch(W_in, W_out, tables):
+    return 0
+
+
+def test_the_trainer_gives_each_sentence_the_rate_of_its_position_in_the_whole_run(monkeypatch):
+    """Two epochs over 3 sentences of N words in all: sentence s of epoch e (starting at
+    word b_s) trains at alpha - (alpha - min_alpha) (e N + b_s) / (2 N), once per word."""
+    from w2v_scratch import Word2Vec
+
+    sentences = [["a", "b", "c"], ["b", "a", "c", "a"], ["c", "b"]]
+    starts, n_words = [0, 3, 7], 9
+    log, count = np.zeros(100), np.zeros(1, np.int64)
+    monkeypatch.setattr(Word2Vec, "_objective",
+                        lambda self, counts: (_record_learning_rate, _no_scratch, (log, count)))
+    Word2Vec(vector_size=4, min_count=1, sample=0, epochs=2, alpha=0.5, min_alpha=0.1,
+             progress=False).fit(sentences)
+    expected = [0.5 - 0.4 * (epoch * n_words + start) / (2 * n_words)
+                for epoch in range(2) for start, s in zip(starts, sentences) for _ in s]
+    assert count[0] == 2 * n_words
+    assert log[:count[0]] == pytest.approx(expected, rel=1e-12)
+
+
+def test_noise_draws_skip_the_target_and_keep_the_other_proportions():
+    """P_n = (1/2, 1/4, 1/4), target 0: each of 10^5 draws gives 1 or 2, or nothing (half of
+    them, Binomial), and 1 and 2 come equally often."""
+    from w2v_scratch.kernels.negative import draw_negatives
+
+    keep, alias = noise_table([2, 1, 1], 1.0)
+    out = np.empty(100_000, np.int64)
+    k = draw_negatives(keep, alias, 0, out.size, np.full(1, 5, np.uint64), out)
+    drawn = out[:k]
+    assert set(drawn.tolist()) == {1, 2}
+    assert abs(k - out.size / 2) < 5 * math.sqrt(out.size / 4)
+    assert abs(np.count_nonzero(drawn == 1) - k / 2) < 5 * math.sqrt(k / 4)
+
+
+# ------------------------------------------------------------- Skip-Gram's pair direction
+
+
+def _one_window(window_step, new_scratch, tables, rows_out):
+    """Centre word 0 with the single context word 1, from W_out = 0 and lr = 1."""
+    rng = np.random.default_rng(8)
+    W_in, W_out = rng.normal(size=(V, D)), np.zeros((rows_out, D))
+    W_in0 = W_in.copy()
+    scratch = new_scratch(W_in, W_out, tables)
+    window_step(W_in, W_out, np.ones(V), np.int32(0), np.array([1], np.int32), 1.0,
+                np.full(1, 1, np.uint64), tables, scratch)
+    return W_in0, W_in, W_out
+
+
+def test_skip_gram_with_negative_sampling_predicts_the_centre_from_the_context_word():
+    """With U = 0 every score is 0 and σ = 1/2: the centre's output row u_0 moves by
+    +(1/2) v_1 (the context word's vector), the noise word's (always word 7) by -(1/2) v_1,
+    and no input vector moves (∂L/∂h = Σ g u = 0)."""
+    keep, alias = np.zeros(V), np.full(V, 7, np.int32)  # every slot gives word 7
+    W_in0, W_in, W_out = _one_window(K.sg_negative_window, K.negative_scratch,
+                                     (keep, alias, 1), V)
+    expected = np.zeros((V, D))
+    expected[0], expected[7] = 0.5 * W_in0[1], -0.5 * W_in0[1]
+    assert np.allclose(W_out, expected, rtol=0, atol=1e-15)
+    assert np.array_equal(W_in, W_in0)
+
+
+def test_skip_gram_with_hierarchical_softmax_follows_the_centre_words_path():
+    """U = 0: each node j on word 0's path moves by ((1 - code_j) - 1/2) v_1."""
+    points, codes, depth = huffman_tree(COUNTS)
+    W_in0, W_in, W_out = _one_window(K.sg_hierarchical_window, K.hierarchical_scratch,
+                                     (points, codes, depth), V - 1)
+    expected = np.zeros((V - 1, D))
+    for j in range(depth[0]):
+        expected[points[0, j]] = (0.5 - codes[0, j]) * W_in0[1]
+    assert np.allclose(W_out, expected, rtol=0, atol=1e-15)
+    assert np.array_equal(W_in, W_in0)
+
+
+def test_skip_gram_with_the_full_softmax_predicts_the_context_word_from_the_centre():
+    """U = 0: p = 1/V everywhere, so u_1 moves by (1 - 1/V) v_0 and every other u_w by
+    -(1/V) v_0 (the seed equations: the centre word is the input)."""
+    W_in0, W_in, W_out = _one_window(K.sg_softmax_window, K.softmax_scratch, (), V)
+    expected = np.outer(np.full(V, -1 / V), W_in0[0])
+    expected[1] += W_in0[0]
+    assert np.allclose(W_out, expected, rtol=0, atol=1e-15)
+    assert np.array_equal(W_in, W_in0)
+
+
+# --------------------------------------------------------------------- precision and trees
+
+
+def test_the_float32_softmax_trains_in_float32_and_agrees_with_float64():
+    """The loop's scratch z has U's precision (float32 exponentials); a float32 run of the
+    loop stays within float32 rounding of the same run in float64."""
+    keep = keep_probabilities(COUNTS, 0.05)
+    z = K.softmax_scratch(np.zeros((V, D), np.float32), np.zeros((V, D), np.float32), ())[2]
+    assert z.dtype == np.float32 and z.shape == (V,)
+    for sg in (1, 0):
+        window_step, new_scratch, tables = _objective(sg, "softmax")
+        runs = []
+        for dtype in (np.float32, np.float64):
+            W_in, W_out = (W.astype(dtype) for W in _start("softmax"))
+            loss = K.train_sentences(window_step, new_scratch, tables, W_in, W_out,
+                                     np.ones(V, dtype), CORPUS, BOUNDS, 0, len(SENTENCES), keep,
+                                     WINDOW, ALPHA, MIN_ALPHA, 0, CORPUS.size, 7)[0]
+            runs.append((loss, W_in, W_out))
+        (loss32, *matrices32), (loss64, *matrices64) = runs
+        assert loss32 == pytest.approx(loss64, rel=1e-5)
+        for got, expected in zip(matrices32, matrices64):
+            assert np.abs(got - expected).max() < 1e-5 * np.abs(expected).max()
+
+
+def test_hierarchical_probabilities_of_all_words_sum_to_one():
+    """For any h and node vectors, Σ_w P(w | h) = Σ_w exp(-loss_w) = 1 over huffman_tree's
+    paths: at each inner node the two subtrees share σ(x) + σ(-x) = 1. The losses come from
+    the kernel's own step with lr = 0."""
+    from w2v_scratch.kernels.hierarchical import hierarchical_step
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 500, size=50)
+    points, codes, depth = huffman_tree(counts)
+    W_nodes = rng.normal(size=(counts.size - 1, D))
+    h, grad_h = rng.normal(size=D), np.empty(D)
+    losses = [hierarchical_step(W_nodes, h, points, codes, depth, w, 0.0, grad_h)
+              for w in range(counts.size)]
+    assert np.exp(-np.array(losses)).sum() == pytest.approx(1.0, rel=1e-12)

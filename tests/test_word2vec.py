@@ -2,6 +2,7 @@
 bad input is refused with a clear message."""
 
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -136,3 +137,46 @@ def test_fine_tuning_needs_the_same_dimension(small_corpus):
     pretrained = Word2Vec(vector_size=8, epochs=1).fit(small_corpus[:50]).wv
     with pytest.raises(ValueError, match="vector_size=16 but the pretrained vectors have 8"):
         Word2Vec(vector_size=16, pretrained=pretrained).fit(small_corpus)
+
+
+@pytest.fixture(scope="module")
+def two_topics():
+    """2000 sentences of 20 words, each drawn uniformly from one of two disjoint groups of 20
+    words: the best possible prediction of a word from its neighbours has loss log 20."""
+    rng = np.random.default_rng(0)
+    groups = [[f"{g}{i}" for i in range(20)] for g in "ab"]
+    return [list(rng.choice(groups[s % 2], 20)) for s in range(2000)]
+
+
+@pytest.mark.parametrize("sg", [0, 1], ids=["cbow", "sg"])
+@pytest.mark.parametrize("loss", ["hierarchical", "softmax"])
+def test_two_workers_learn_the_structure_in_hierarchical_and_full_softmax(two_topics, sg, loss):
+    """With 1 and 2 workers (4 jobs of 10,000 words per epoch): the final loss reaches
+    log 20 within 3 %, the two runs agree within 1 %, and the vectors separate the groups
+    (mean cosine within a group minus across groups above 1; about 1.4 to 2 here)."""
+    runs = []
+    for workers in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # softmax with 2 workers warns
+            model = Word2Vec(vector_size=16, window=3, min_count=1, sg=sg, loss=loss, epochs=3,
+                             workers=workers, seed=1, sample=0).fit(two_topics)
+        unit = model.wv.vectors / np.linalg.norm(model.wv.vectors, axis=1, keepdims=True)
+        group = np.array([word[0] for word in model.wv.index_to_key])
+        same = group[:, None] == group[None, :]
+        cosine = unit @ unit.T  # (V, V)
+        separation = cosine[same & ~np.eye(len(group), dtype=bool)].mean() - cosine[~same].mean()
+        runs.append(model.loss_history_[-1])
+        assert model.loss_history_[-1] == pytest.approx(np.log(20), rel=0.03), workers
+        assert separation > 1.0, (workers, separation)
+    assert runs[1] == pytest.approx(runs[0], rel=0.01)
+
+
+def test_full_softmax_with_several_workers_warns_why():
+    with pytest.warns(UserWarning, match="every step writes all V output vectors"):
+        Word2Vec(vector_size=4, min_count=1, loss="softmax", workers=2, epochs=1).fit(
+            [["a", "b", "c"]] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for loss, workers in (("softmax", 1), ("negative", 2), ("hierarchical", 2)):
+            Word2Vec(vector_size=4, min_count=1, loss=loss, workers=workers, epochs=1).fit(
+                [["a", "b", "c"]] * 5)

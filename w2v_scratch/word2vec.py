@@ -35,6 +35,7 @@ with "exact" against 32.2 % for gensim).
 
 import math
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -86,7 +87,10 @@ class Word2Vec:
         Seed of every random choice (initial vectors, subsampling, windows, noise words).
     workers : int
         Training threads (Hogwild: threads update shared vectors without locks). With
-        ``workers=1`` the same seed gives bit-identical vectors.
+        ``workers=1`` the same seed gives bit-identical vectors. With ``loss="softmax"``
+        more than one worker is allowed but warned about (:class:`UserWarning`): every
+        step writes all V output vectors, so the threads collide on every row, which
+        gains little speed and may hurt quality.
     max_vocab_size : int, optional
         Keep at most this many of the most frequent words.
     callbacks : sequence, optional
@@ -115,8 +119,12 @@ class Word2Vec:
     vocab_ : dict of str to int
         Word counts in vocabulary order (count descending, then word).
     loss_history_ : list of float
-        Per epoch, the mean loss per prediction (one prediction = one word predicted
-        from one hidden vector; the same definition in every mode).
+        Per epoch, the online training loss: the mean over the epoch's predictions (one
+        prediction = one word predicted from one hidden vector) of each step's loss,
+        taken *before* that step's update. It is not the objective at the final
+        parameters, and it is not comparable across ``loss`` values: the full softmax,
+        negative sampling (K + 1 logistic losses with random noise words) and hierarchical
+        softmax (a sum over a Huffman path) compute different objectives.
     words_per_second_ : float
         Corpus tokens (all of them, as gensim's "raw words") × epochs / training time.
     corpus_word_count_ : int
@@ -203,6 +211,11 @@ class Word2Vec:
         self
         """
         self._check_parameters()
+        if self.loss == "softmax" and self.workers > 1:
+            warnings.warn(f"loss='softmax' with workers={self.workers}: every step writes all "
+                          f"V output vectors, so the threads collide on every row; this gains "
+                          f"little speed and may hurt quality (workers=1 avoids it)",
+                          UserWarning, stacklevel=2)
         start = time.perf_counter()
         raw = read_corpus(corpus)
         self.corpus_word_count_ = int(raw.ids.size)

@@ -8,6 +8,12 @@
     ∂L/∂U = (∂L/∂z) hᵀ             (V, d)
     ∂L/∂h = Uᵀ (∂L/∂z)             (d,)
 
+Two tables, not one: the seed equations score P(o | c) = softmax(v_o·v_c) with a single
+table of word vectors. These kernels, like word2vec.c and gensim, use two: input vectors
+v_w (W_in, ``model.wv``) for the word that is given, and output vectors u_w (U = W_out,
+``model.syn1_``) for the word that is predicted, so P(o | c) = softmax(u_o·v_c). Only W_in
+is kept as the word vectors.
+
 Skip-Gram predicts every context word of a centre word from the same h = v_center, so
 the softmax is computed **once per centre word** and reused for all its C context
 words: p depends only on h, and the C pair losses add up to the loss above. Computing
