@@ -234,6 +234,19 @@ ALIGNMENTS = {cls.direction: cls for cls in (SharedCCA, RidgeTextToImage, RidgeI
 DIRECTIONS = tuple(ALIGNMENTS)
 
 
+def make_alignment(direction, regularization, training_pairs, n_components=None, power=1.0):
+    """The alignment of ``direction``; with ``regularization="dev"`` it starts from the
+    first value of its grid (ridge: 1.0, refined on dev by the caller).
+
+    ``n_components`` and ``power`` apply to the shared CCA space only.
+    """
+    if direction == "shared":
+        start = CCA_REGULARIZATIONS[0] if regularization == "dev" else regularization
+        return SharedCCA(start, training_pairs, n_components=n_components, power=power)
+    return ALIGNMENTS[direction](1.0 if regularization == "dev" else regularization,
+                                 training_pairs)
+
+
 def centred_map(vectors, mean, weights):
     """``(v - mean) W``, or ``v - mean`` when ``W`` is None (the identity), as float32.
 

@@ -48,7 +48,6 @@ class Gallery:
 
 def _top(query, items, penalty, scoring, k):
     """Top ``k`` rows of ``items`` for one query: cosine, less the item penalty if any."""
-    penalty = None if penalty is None else penalty[None, :]  # (1, n_items)
     scores = scoring.rescore(cosine_matrix(query, items), penalty)  # (1, n_items)
     best_scores, best_rows = top_k(scores, min(k, items.shape[0]))  # (1, k)
     return best_scores[0], best_rows[0]

@@ -28,13 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.alignment import (
-    ALIGNMENTS,
-    CCA_REGULARIZATIONS,
     DIRECTIONS,
     TRAINING_PAIRS,
     RidgeImageToText,
     RidgeTextToImage,
     SharedCCA,
+    make_alignment,
 )
 from retrieval.cca import CCA
 from retrieval.gallery import Gallery
@@ -109,21 +108,10 @@ class CrossModalRetriever:
         What :meth:`search_images` and :meth:`search_captions` search, set by :meth:`index`.
     """
 
-    def __init__(
-        self,
-        word_vectors,
-        direction="shared",
-        pooling="mean",
-        regularization="dev",
-        scoring="inverted_softmax",
-        csls_k=10,
-        beta=10.0,
-        reference="split",
-        training_pairs="caption",
-        image_preprocessing="l2",
-        n_components=None,
-        cca_power=1.0,
-    ):
+    def __init__(self, word_vectors, direction="shared", pooling="mean", regularization="dev",
+                 scoring="inverted_softmax", csls_k=10, beta=10.0, reference="split",
+                 training_pairs="caption", image_preprocessing="l2", n_components=None,
+                 cca_power=1.0):
         self.word_vectors = word_vectors
         self.direction = direction
         self.pooling = pooling
@@ -165,8 +153,10 @@ class CrossModalRetriever:
             self.word_vectors, pooling=self.pooling, stop_words=STOP_WORDS
         ).fit(tokens)
         captions = self._caption_vectors(tokens)  # (n_captions, d_text)
-        self.alignment_ = self._make_alignment().fit(
-            captions, images, np.asarray(split.caption_image))
+        self.alignment_ = make_alignment(
+            self.direction, self.regularization, self.training_pairs,
+            n_components=self.n_components, power=self.cca_power,
+        ).fit(captions, images, np.asarray(split.caption_image))
         reference = (captions, images, split.caption_image)  # (prepared vectors)
         if eval_set is not None:
             dev_split, dev_features = eval_set
@@ -203,16 +193,6 @@ class CrossModalRetriever:
 
     def _scoring(self):
         return Scoring(self.scoring, beta=self.beta, csls_k=self.csls_k)
-
-    def _make_alignment(self):
-        """The alignment of ``direction``, starting from the first grid value with "dev"."""
-        if self.direction == "shared":
-            regularization = (CCA_REGULARIZATIONS[0] if self.regularization == "dev"
-                              else self.regularization)
-            return SharedCCA(regularization, self.training_pairs,
-                             n_components=self.n_components, power=self.cca_power)
-        regularization = 1.0 if self.regularization == "dev" else self.regularization
-        return ALIGNMENTS[self.direction](regularization, self.training_pairs)
 
     def set_regularization(self, regularization):
         """Re-solve the alignment for another penalty (no new factorisation).
@@ -288,10 +268,8 @@ class CrossModalRetriever:
         similarity = cosine_matrix(images, captions)  # (n_images, n_captions)
         caption_penalty, image_penalty = self._penalties(images, captions)
         scoring = self._scoring()
-        return (
-            scoring.rescore(similarity, _as_row(caption_penalty)),
-            scoring.rescore(similarity, _as_column(image_penalty)),
-        )
+        return (scoring.rescore(similarity, caption_penalty, axis=1),  # penalties of columns
+                scoring.rescore(similarity, image_penalty, axis=0))  # penalties of rows
 
     def _penalties(self, images, captions):
         """``r`` of every caption (from image queries) and every image (from caption
@@ -428,13 +406,5 @@ def _check_rows(split, vectors):
             f"split {split.name!r} has {len(split)} images and {len(split.captions)} captions,"
             f" but {len(vectors)} image feature rows were given"
         )
-
-
-def _as_row(penalty):
-    return None if penalty is None else penalty[None, :]  # (1, n)
-
-
-def _as_column(penalty):
-    return None if penalty is None else penalty[:, None]  # (n, 1)
 
 

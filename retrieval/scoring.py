@@ -85,16 +85,19 @@ class Scoring:
                 np.float32)
         return CosineIndex(items, csls_k=self.csls_k).fit_csls(reference_queries).penalty_
 
-    def rescore(self, similarity, penalty):
+    def rescore(self, similarity, penalty, axis=1):
         """``2 cos - r`` (CSLS), ``cos - r`` (inverted softmax, ``log P / beta``) or ``cos``.
 
         Parameters
         ----------
         similarity : ndarray of shape (n_a, n_b)
-        penalty : ndarray broadcastable to it, or None (plain cosine)
+        penalty : ndarray of shape (n_b,) or (n_a,), or None (plain cosine)
+            ``r`` of the items along ``axis``: the columns (``axis=1``) or the rows (0).
+        axis : {0, 1}
         """
         if penalty is None:
             return similarity
+        penalty = penalty[None, :] if axis == 1 else penalty[:, None]  # (1, n_b) or (n_a, 1)
         if self.name == "csls":
             return 2.0 * similarity - penalty
         return similarity - penalty

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.atomic import atomic_write
+from vision.atomic import atomic_write, file_sha256
 from w2v_scratch.keyedvectors import KeyedVectors
 
 
@@ -229,15 +229,6 @@ def load_word_vectors(folder, entry, json_path):
         raise ValueError(f"{path} changed since {json_path} was written (sha256 differs):"
                          " fit and save the model again")
     return KeyedVectors.load(path)
-
-
-def file_sha256(path):
-    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _encode(value, classes, path, arrays, skip):

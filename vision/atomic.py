@@ -1,5 +1,7 @@
-"""Atomic file writes: readers see the old file or the whole new one, never half of it."""
+"""Safe files: atomic writes (readers see the old file or the whole new one, never half
+of it), and the sha256 that identifies a file's content."""
 
+import hashlib
 import os
 import uuid
 from pathlib import Path
@@ -31,3 +33,12 @@ def atomic_write(path, write):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def file_sha256(path):
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -12,12 +12,13 @@ at 1 or 2 are the user's own choice (for example a torchvision ResNet-50 exporte
 ``torch.onnx.export``) and are only checked for the right inputs and outputs.
 """
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import onnxruntime
+
+from .atomic import file_sha256
 
 DEFAULT_MODEL_NAME = "resnet50-imagenet-fp16w.onnx"
 DEFAULT_MODEL_SHA256 = "f1cf96e15b33c3c44ba690924f2ac08f17140017c79914e1a10f2ce422d68f48"
@@ -80,15 +81,6 @@ def resolve_model_path(path=None):
         f"no ResNet-50 ONNX model found (no path given, W2VX_MODEL unset, "
         f"W2VX_HOME={os.environ.get('W2VX_HOME')!r}; looked in {looked_in}). {_HOW_TO_GET_ONE}"
     )
-
-
-def file_sha256(path):
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_thread_count():
