@@ -8,6 +8,7 @@ bit-identical vectors in all six modes.
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,8 +164,12 @@ def test_the_loop_given_a_window_step_is_loaded_from_the_disk_cache(tmp_path):
     import subprocess
     import sys
 
+    import w2v_scratch
+
     (tmp_path / "toy_objective.py").write_text(_TOY_OBJECTIVE)
-    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    here = str(Path(w2v_scratch.__file__).parents[1])  # the w2v_scratch this test imported
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+                   "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
 
     def run():
         out = subprocess.run([sys.executable, "-c", "import toy_objective"], cwd=tmp_path,
