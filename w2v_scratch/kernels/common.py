@@ -72,6 +72,19 @@ def kernel(func):
     return _compile(func)
 
 
+def borrowing_kernel(func):
+    """Like :func:`kernel`, without Numba's reference counting (``_nrt=False``), for a
+    function that allocates no array and returns none, so that every array it touches is
+    borrowed from a caller who keeps it alive. The objectives' window steps are such
+    functions: each unpacks its tables and buffers from tuples and slices a few of them,
+    and with counting on, every one of those arrays costs an atomic increment and decrement
+    per centre word. (Measured on 1M tokens, alternating in one process, against the six
+    separate loops of before: CBOW-NS 0.93x the time, SG-NS 0.86x; with counting, 1.09x and
+    1.0x.) Numba refuses to compile such a function if it allocates.
+    """
+    return _compile(func, _nrt=False)
+
+
 def inlined(func):
     """Like :func:`kernel`, and inlined into its callers by Numba itself: for the small
     functions called once per row or per random number, where a call costs as much as

@@ -47,6 +47,7 @@ from .common import (
     TINY_PROBABILITY,
     add_to_row,
     backpropagate_row,
+    borrowing_kernel,
     copy_row,
     inlined,
     kernel,
@@ -165,7 +166,7 @@ def hierarchical_scratch(W_in, W_nodes, tables):
             path_buffer(tables[0], tables[1], W_in))
 
 
-@kernel
+@borrowing_kernel
 def sg_hierarchical_window(W_in, W_nodes, input_lock, center, context, lr, state, tables,
                            scratch):
     """Skip-Gram, one centre word: one :func:`sg_hierarchical_step`, in which each context
@@ -180,7 +181,7 @@ def sg_hierarchical_window(W_in, W_nodes, input_lock, center, context, lr, state
     return loss, context.shape[0]
 
 
-@kernel
+@borrowing_kernel
 def cbow_hierarchical_window(W_in, W_nodes, input_lock, center, context, lr, state, tables,
                              scratch):
     """CBOW, one centre word: one :func:`cbow_hierarchical_step`.

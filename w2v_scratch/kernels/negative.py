@@ -21,6 +21,7 @@ import numpy as np
 from .common import (
     add_row_to,
     add_to_row,
+    borrowing_kernel,
     copy_row,
     inlined,
     kernel,
@@ -133,7 +134,7 @@ def negative_scratch(W_in, W_out, tables):
             np.empty(negative + 1, np.float64))
 
 
-@kernel
+@borrowing_kernel
 def sg_negative_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
     """Skip-Gram, one centre word: for each context word c in window order, draw the noise
     words, then one :func:`sg_negative_step` with h = v_c predicting ``center`` (the pairs
@@ -151,7 +152,7 @@ def sg_negative_window(W_in, W_out, input_lock, center, context, lr, state, tabl
     return loss, context.shape[0]
 
 
-@kernel
+@borrowing_kernel
 def cbow_negative_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
     """CBOW, one centre word: draw the noise words, then one :func:`cbow_negative_step`.
 

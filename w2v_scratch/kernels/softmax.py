@@ -33,6 +33,7 @@ import numpy as np
 from .common import (
     add_to_row,
     backpropagate_row,
+    borrowing_kernel,
     copy_row,
     inlined,
     kernel,
@@ -132,7 +133,7 @@ def softmax_scratch(W_in, W_out, tables):
             np.empty(1, np.int32))
 
 
-@kernel
+@borrowing_kernel
 def sg_softmax_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
     """Skip-Gram, one centre word: one :func:`sg_softmax_step` predicting all C context words.
 
@@ -143,7 +144,7 @@ def sg_softmax_window(W_in, W_out, input_lock, center, context, lr, state, table
     return loss, context.shape[0]
 
 
-@kernel
+@borrowing_kernel
 def cbow_softmax_window(W_in, W_out, input_lock, center, context, lr, state, tables, scratch):
     """CBOW, one centre word: one :func:`cbow_softmax_step`.
 

@@ -15,9 +15,10 @@ A window step is one of ``<sg|cbow>_<objective>_window`` in the objective module
 
 where ``tables`` is the objective's read-only data (noise table, Huffman tree, CBOW's
 gradient rule) and ``scratch`` the thread-local buffers made once per job by the
-objective's ``new_scratch(W_in, W_out, tables)``. Numba compiles
-:func:`train_sentences` once per window step it is given, calling that step directly, so
-the six kernels are this one loop with six different bodies.
+objective's ``new_scratch(W_in, W_out, tables)``. Numba compiles :func:`train_sentences`
+once per window step it is given, calling that step directly, so the six kernels are this
+one loop with six different bodies. Window steps allocate nothing and are compiled without
+reference counting (:func:`~w2v_scratch.kernels.common.borrowing_kernel`).
 """
 
 import numpy as np
